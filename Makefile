@@ -1,0 +1,62 @@
+# The two commands that are the contract: `make up` (the local stack, end to end) and `make test`.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+TOOLS := $(ROOT)/.tools/bin
+export PATH := $(TOOLS):$(VENV)/bin:$(PATH)
+export PULUMI_BACKEND_URL ?= file://$(ROOT)/.pulumi-state
+# The local stack's passphrase is not a secret: it only guards the embedded, throwaway `local` stack.
+export PULUMI_CONFIG_PASSPHRASE ?= finance-report-local
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
+
+.PHONY: setup venv apt-packages pulumi tools up preview destroy down test lint typecheck lock bootstrap-vault
+
+setup: venv apt-packages pulumi tools
+	@mkdir -p .pulumi-state
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements.lock
+	touch $@
+
+apt-packages:
+	@bash scripts/setup-apt.sh
+
+pulumi:
+	@bash scripts/setup-pulumi.sh
+
+tools:
+	@bash scripts/setup-tools.sh
+
+lock:
+	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+typecheck: setup
+	mypy
+
+test: lint typecheck
+	pytest
+
+up: setup
+	@bash scripts/up.sh
+
+preview: setup
+	@bash scripts/stack.sh preview
+
+destroy: setup
+	@bash scripts/stack.sh destroy
+
+down:
+	@bash scripts/local-servers.sh stop
+
+bootstrap-vault: setup
+	$(PY) -m ops.vault_bootstrap

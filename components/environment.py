@@ -1,0 +1,271 @@
+"""The environment model: the one place where environments differ.
+
+`environment_for(stack, config)` turns a stack name and that stack's config into one frozen
+`Environment`. Everything downstream (components, workflows' helpers, tests) reads this object;
+nothing else looks at the stack name. Pure Python: no Pulumi import, so it is cheap to test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+VALID_STACKS_HELP = "valid stack names: pr-<N> (N a positive integer), staging, production, local"
+
+_PR_STACK = re.compile(r"^pr-([1-9][0-9]*)$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+
+PROJECT = "finance_report"
+PREVIEW_PROJECT = "finance_report-preview"
+DEFAULT_BASE_DOMAIN = "zitian.party"
+DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
+
+
+class ConfigError(ValueError):
+    """Bad stack name or stack config. The message is one line naming what is wrong and the fix."""
+
+
+class Kind(str, Enum):
+    PREVIEW = "preview"  # pr-<N>: short-lived, one compose, throwaway data
+    STAGING = "staging"
+    PRODUCTION = "production"
+    LOCAL = "local"  # the embedded default: one machine, local Dokploy and OpenBao
+
+
+class ImagePolicy(str, Enum):
+    BUILD = "build"  # CI builds and pushes the tag; the compose uses it by tag
+    VERIFY_DIGEST = "verify-digest"  # never built; the tag must exist and is pinned by digest
+    LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
+
+
+@dataclass(frozen=True)
+class Managers:
+    """Which lower components this environment turns on."""
+
+    dokploy: bool
+    vault: bool
+    github: bool
+    registry: bool  # OCI lookups of image digests
+
+
+@dataclass(frozen=True)
+class Routing:
+    api_path: str  # the path prefix routed to the backend
+    strip_api_prefix: bool  # the backend's routers already carry /api, so by default it is kept
+    health_path: str  # backend health endpoint, as seen from the public host
+
+
+@dataclass(frozen=True)
+class Environment:
+    stack: str
+    kind: Kind
+    name: str  # the environment's own name: pr-7, staging, production, local
+    pr_number: int | None
+    base_domain: str
+    host: str
+    dokploy_project: str
+    dokploy_environment: str
+    adopt_default_environment: bool  # production is the project's undeletable default environment
+    owns_projects: bool  # exactly one long-lived stack per Dokploy server owns the shared projects
+    services: tuple[str, ...]  # Dokploy compose services, in deploy order groups handled by the component
+    protect_data: bool
+    delete_volumes_on_destroy: bool
+    image_policy: ImagePolicy
+    image_repository: str
+    image_tag: str
+    vault_prefix: str  # KV path prefix under the mount: finance_report/<name>
+    vault_mount: str
+    managers: Managers
+    routing: Routing
+    deploy_timeout_seconds: int
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}"
+
+    @property
+    def api_url(self) -> str:
+        """What the frontend's NEXT_PUBLIC_API_URL holds: it appends `/api/...` itself (seed §3c)."""
+        return self.url
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return self.kind is Kind.PREVIEW
+
+    def image(self, component: str) -> str:
+        """`<repository>-<component>:<tag>` for backend or frontend (one tag for both)."""
+        return f"{self.image_repository}-{component}:{self.image_tag}"
+
+
+def parse_stack(stack: str) -> tuple[Kind, int | None]:
+    if stack in ("staging", "production", "local"):
+        return Kind(stack), None
+    m = _PR_STACK.match(stack)
+    if m:
+        return Kind.PREVIEW, int(m.group(1))
+    raise ConfigError(f"unknown stack name {stack!r}; {VALID_STACKS_HELP}")
+
+
+def _bool(config: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    low = str(raw).strip().lower()
+    if low in ("true", "1", "yes"):
+        return True
+    if low in ("false", "0", "no"):
+        return False
+    raise ConfigError(f"config {key}={raw!r} is not a boolean; set it to true or false")
+
+
+def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"config {key}={raw!r} is not an integer; set a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"config {key}={value} is below {minimum}; set a larger value")
+    return value
+
+
+def _default_tag(kind: Kind, pr_number: int | None) -> str:
+    # Local runs nothing from a registry; CI passes the real tag for the others.
+    if kind is Kind.LOCAL:
+        return "local"
+    if kind is Kind.PREVIEW:
+        return f"pr-{pr_number}-0000000"
+    return ""
+
+
+def validate_image_tag(kind: Kind, tag: str, pr_number: int | None) -> None:
+    """The tag rules per environment, with messages that say how to fix them."""
+    if kind is Kind.PRODUCTION:
+        if not _RELEASE_TAG.match(tag):
+            raise ConfigError(
+                f"production image tag {tag!r} is not a release tag vX.Y.Z; "
+                "set financeReport:imageTag to a tag staging has released (e.g. v1.0.45)"
+            )
+    elif kind is Kind.STAGING:
+        if not re.match(r"^sha-[0-9a-f]{7}$", tag):
+            raise ConfigError(
+                f"staging image tag {tag!r} is not sha-<7 hex>; set financeReport:imageTag to sha-<commit[:7]>"
+            )
+    elif kind is Kind.PREVIEW:
+        if not re.match(rf"^pr-{pr_number}-[0-9a-f]{{7}}$", tag):
+            raise ConfigError(
+                f"image tag {tag!r} does not match pr-{pr_number}-<7 hex>; "
+                f"set financeReport:imageTag to pr-{pr_number}-<commit[:7]>"
+            )
+    elif not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", tag):
+        raise ConfigError(f"image tag {tag!r} is not a valid OCI tag; use letters, digits, '.', '_' or '-'")
+
+
+# One table of how the environments differ. Config may override only what a user legitimately tunes.
+_PER_KIND: dict[Kind, dict[str, object]] = {
+    Kind.PREVIEW: dict(
+        project=PREVIEW_PROJECT,
+        adopt_default=False,
+        owns_projects=False,
+        protect=False,
+        delete_volumes=True,
+        image_policy=ImagePolicy.BUILD,
+        managers=Managers(dokploy=True, vault=True, github=True, registry=False),
+    ),
+    Kind.STAGING: dict(
+        project=PROJECT,
+        adopt_default=False,
+        owns_projects=True,
+        protect=True,
+        delete_volumes=False,
+        image_policy=ImagePolicy.BUILD,
+        managers=Managers(dokploy=True, vault=True, github=True, registry=False),
+    ),
+    Kind.PRODUCTION: dict(
+        project=PROJECT,
+        adopt_default=True,
+        owns_projects=False,
+        protect=True,
+        delete_volumes=False,
+        image_policy=ImagePolicy.VERIFY_DIGEST,
+        managers=Managers(dokploy=True, vault=True, github=True, registry=True),
+    ),
+    Kind.LOCAL: dict(
+        project=PROJECT,
+        adopt_default=False,
+        owns_projects=True,
+        protect=False,  # so `make destroy` works; the structure is production's
+        delete_volumes=True,
+        image_policy=ImagePolicy.LOCAL_TAG,
+        managers=Managers(dokploy=True, vault=True, github=False, registry=False),
+    ),
+}
+
+
+def environment_for(stack: str, config: Mapping[str, str] | None = None) -> Environment:
+    """Derive the whole environment from the stack name and the `financeReport:*` config (keys without prefix)."""
+    config = config or {}
+    kind, pr_number = parse_stack(stack)
+    name = stack
+    row = _PER_KIND[kind]
+
+    base_domain = str(config.get("baseDomain") or DEFAULT_BASE_DOMAIN).lower()
+    if not _DOMAIN.match(base_domain):
+        raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
+    host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
+
+    services: tuple[str, ...] = (name,) if kind is Kind.PREVIEW else ("postgres", "redis", "app")
+
+    tag = str(config.get("imageTag") or _default_tag(kind, pr_number))
+    if not tag:
+        raise ConfigError(
+            f"stack {stack} needs financeReport:imageTag; set it with `pulumi config set financeReport:imageTag <tag>`"
+        )
+    validate_image_tag(kind, tag, pr_number)
+
+    managers = row["managers"]
+    assert isinstance(managers, Managers)
+    if "manageGithub" in config:
+        managers = Managers(
+            dokploy=managers.dokploy,
+            vault=managers.vault,
+            github=_bool(config, "manageGithub", managers.github),
+            registry=managers.registry,
+        )
+
+    api_path = str(config.get("apiPath") or "/api")
+    if not api_path.startswith("/") or api_path.endswith("/"):
+        raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
+
+    return Environment(
+        stack=stack,
+        kind=kind,
+        name=name,
+        pr_number=pr_number,
+        base_domain=base_domain,
+        host=host,
+        dokploy_project=str(row["project"]),
+        dokploy_environment=name,
+        adopt_default_environment=bool(row["adopt_default"]),
+        owns_projects=_bool(config, "ownsProjects", bool(row["owns_projects"])),
+        services=services,
+        protect_data=bool(row["protect"]),
+        delete_volumes_on_destroy=bool(row["delete_volumes"]),
+        image_policy=ImagePolicy(row["image_policy"]),
+        image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY),
+        image_tag=tag,
+        vault_prefix=f"finance_report/{name}",
+        vault_mount=str(config.get("vaultMount") or "secret"),
+        managers=managers,
+        routing=Routing(
+            api_path=api_path,
+            strip_api_prefix=_bool(config, "stripApiPrefix", False),
+            health_path=str(config.get("healthPath") or f"{api_path}/health"),
+        ),
+        deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
+    )
