@@ -22,6 +22,7 @@ fi
 
 key=$(cat "$0" "$build"/cli/go.mod "$build"/cli/go.sum "$build"/cli/tools.go \
           "$build"/language-python/go.mod "$build"/language-python/go.sum "$build"/language-python/tools.go \
+          "$build"/language-python-shim/go.mod "$build"/language-python-shim/go.sum "$build"/language-python-shim/main.go \
       | sha256sum | cut -c1-16)
 cache="${FINANCE_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finance-report}/pulumi-$version-$key"
 
@@ -35,7 +36,9 @@ if [ ! -f "$cache/.complete" ]; then
       -o "$cache.tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
   (cd "$build/language-python" && go build -trimpath \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$langhost_sdk" \
-      -o "$cache.tmp/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
+      -o "$cache.tmp/pulumi-language-python-host" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python)
+  # Our front for that host: forwards everything to it and starts policy packs as current hosts do.
+  (cd "$build/language-python-shim" && go build -trimpath -ldflags "-s -w" -o "$cache.tmp/pulumi-language-python" .)
   # The Python helper scripts come from the pinned version's own sources (sdk/v3@v$version);
   # pulumi-analyzer-policy-python was dropped from sdk/python/dist after v3.79, so it comes with the host.
   sdk_new=$(cd "$build/cli" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
@@ -49,7 +52,7 @@ if [ ! -f "$cache/.complete" ]; then
   echo "setup-pulumi: built in $(cat "$cache/.build-seconds") s"
 fi
 
-for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python pulumi-analyzer-policy-python; do
+for f in pulumi pulumi-language-python pulumi-language-python-host pulumi-language-python-exec pulumi-resource-pulumi-python pulumi-analyzer-policy-python; do
   ln -sf "$cache/$f" "$bin/$f"
 done
 echo "setup-pulumi: $("$bin/pulumi" version) at $bin/pulumi"
