@@ -12,9 +12,9 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup venv apt-packages pulumi tools up preview destroy down test lint typecheck lock bootstrap-vault
+.PHONY: setup venv apt-packages pulumi tools node up preview destroy down test lint typecheck lock bootstrap-vault
 
-setup: venv apt-packages pulumi tools
+setup: venv apt-packages pulumi tools node
 	@mkdir -p .pulumi-state
 
 venv: $(VENV)/.installed
@@ -32,6 +32,9 @@ pulumi:
 
 tools:
 	@bash scripts/setup-tools.sh
+
+node:
+	@bash scripts/setup-node.sh
 
 lock:
 	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
