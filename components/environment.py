@@ -7,10 +7,12 @@ nothing else looks at the stack name. Pure Python: no Pulumi import, so it is ch
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
+from typing import Any
 
 VALID_STACKS_HELP = "valid stack names: pr-<N> (N a positive integer), staging, production, local"
 
@@ -22,20 +24,24 @@ PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
+DEFAULT_DOKPLOY_URL = "https://cloud.zitian.party"  # seed §1 (the API lives under /api)
+DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
+_DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
 
 
 class ConfigError(ValueError):
     """Bad stack name or stack config. The message is one line naming what is wrong and the fix."""
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     PREVIEW = "preview"  # pr-<N>: short-lived, one compose, throwaway data
     STAGING = "staging"
     PRODUCTION = "production"
     LOCAL = "local"  # the embedded default: one machine, local Dokploy and OpenBao
 
 
-class ImagePolicy(str, Enum):
+class ImagePolicy(StrEnum):
     BUILD = "build"  # CI builds and pushes the tag; the compose uses it by tag
     VERIFY_DIGEST = "verify-digest"  # never built; the tag must exist and is pinned by digest
     LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
@@ -56,6 +62,38 @@ class Routing:
     api_path: str  # the path prefix routed to the backend
     strip_api_prefix: bool  # the backend's routers already carry /api, so by default it is kept
     health_path: str  # backend health endpoint, as seen from the public host
+
+    def backend_path(self, public_path: str) -> str:
+        """The path the backend receives for a public path under `api_path` (Traefik's stripPrefix)."""
+        if self.strip_api_prefix and (public_path == self.api_path or public_path.startswith(self.api_path + "/")):
+            return public_path[len(self.api_path) :] or "/"
+        return public_path
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """Live Dokploy objects this stack takes over by id instead of creating (config `financeReport:adopt`).
+
+    Used once, to put an existing deployment under this program (docs/adoption.md); afterwards the ids
+    are in the state and the config may stay or go.
+    """
+
+    projects: tuple[tuple[str, str], ...] = ()  # Dokploy project name -> projectId (owner stacks only)
+    environment: str | None = None  # environmentId
+    composes: tuple[tuple[str, str], ...] = ()  # compose name (postgres, redis, app) -> composeId
+    domains: tuple[tuple[str, str], ...] = ()  # route (api, web) -> domainId
+
+    def project(self, name: str) -> str | None:
+        return dict(self.projects).get(name)
+
+    def compose(self, name: str) -> str | None:
+        return dict(self.composes).get(name)
+
+    def domain(self, route: str) -> str | None:
+        return dict(self.domains).get(route)
+
+
+ADOPTABLE_ROUTES = ("api", "web")
 
 
 @dataclass(frozen=True)
@@ -81,6 +119,16 @@ class Environment:
     managers: Managers
     routing: Routing
     deploy_timeout_seconds: int
+    dokploy_url: str  # the Dokploy server this stack talks to (dokploy:url)
+    vault_address: str  # the Vault/OpenBao this stack talks to (vault:address)
+    vault_agent_address: str  # the Vault address the vault-agent sidecars use from inside Dokploy
+    project_ref: str | None  # non-owners: the id of the project their environment lives in (else looked up)
+    adoption: Adoption
+
+    @property
+    def shared_projects(self) -> tuple[str, ...]:
+        """The Dokploy projects an owner stack creates (and protects, outside `local`)."""
+        return (PROJECT, PREVIEW_PROJECT) if self.owns_projects else ()
 
     @property
     def url(self) -> str:
@@ -94,6 +142,18 @@ class Environment:
     @property
     def is_ephemeral(self) -> bool:
         return self.kind is Kind.PREVIEW
+
+    def vault_path(self, service: str) -> str:
+        """A service's KV path under the mount: finance_report/<name>/<service>."""
+        return f"{self.vault_prefix}/{service}"
+
+    def vault_api_path(self, service: str) -> str:
+        """The same secret as the KV v2 HTTP path a vault-agent template reads."""
+        return f"{self.vault_mount}/data/{self.vault_path(service)}"
+
+    def service_host(self, service: str) -> str:
+        """A data service's DNS name on Dokploy's shared network, unique per environment."""
+        return f"{PROJECT}-{service}-{self.name}"
 
     def image(self, component: str) -> str:
         """`<repository>-<component>:<tag>` for backend or frontend (one tag for both)."""
@@ -132,6 +192,61 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) ->
     if value < minimum:
         raise ConfigError(f"config {key}={value} is below {minimum}; set a larger value")
     return value
+
+
+def _url(config: Mapping[str, str], key: str, default: str) -> str:
+    raw = str(config.get(key) or default).rstrip("/")
+    if not _URL.match(raw):
+        raise ConfigError(f"config {key}={raw!r} is not an http(s) URL; set e.g. {default}")
+    return raw
+
+
+def _id(where: str, raw: object) -> str:
+    value = str(raw or "").strip()
+    if not _DOKPLOY_ID.match(value):
+        raise ConfigError(
+            f"config {where}={value!r} is not a Dokploy id (letters, digits, '-', '_'); copy it from Dokploy"
+        )
+    return value
+
+
+def _adoption(raw: object, kind: Kind, services: tuple[str, ...], owns: bool) -> Adoption:
+    if raw in (None, "", {}):
+        return Adoption()
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape")
+    if kind is Kind.PREVIEW:
+        raise ConfigError("a pr-<N> stack adopts nothing: it creates its own objects; remove financeReport:adopt")
+    unknown = set(raw) - {"projects", "environment", "composes", "domains"}
+    if unknown:
+        raise ConfigError(
+            f"config adopt has unknown keys {sorted(unknown)}; use projects, environment, composes, domains"
+        )
+
+    def table(key: str, allowed: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        items = raw.get(key) or {}
+        if not isinstance(items, Mapping):
+            raise ConfigError(f"config adopt.{key} must map names to ids")
+        bad = sorted(set(items) - set(allowed))
+        if bad:
+            raise ConfigError(f"config adopt.{key} names {bad}; this stack has only {list(allowed)}")
+        return tuple(sorted((str(k), _id(f"adopt.{key}.{k}", v)) for k, v in items.items()))
+
+    projects = table("projects", (PROJECT, PREVIEW_PROJECT))
+    if projects and not owns:
+        raise ConfigError("only the stack that owns the shared projects adopts them; use financeReport:projectId here")
+    env_id = raw.get("environment")
+    return Adoption(
+        projects=projects,
+        environment=_id("adopt.environment", env_id) if env_id else None,
+        composes=table("composes", services),
+        domains=table("domains", ADOPTABLE_ROUTES),
+    )
 
 
 def _default_tag(kind: Kind, pr_number: int | None) -> str:
@@ -207,7 +322,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
 }
 
 
-def environment_for(stack: str, config: Mapping[str, str] | None = None) -> Environment:
+def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Environment:
     """Derive the whole environment from the stack name and the `financeReport:*` config (keys without prefix)."""
     config = config or {}
     kind, pr_number = parse_stack(stack)
@@ -242,6 +357,15 @@ def environment_for(stack: str, config: Mapping[str, str] | None = None) -> Envi
     if not api_path.startswith("/") or api_path.endswith("/"):
         raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
 
+    owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
+    if owns and kind is Kind.PREVIEW:
+        raise ConfigError(f"stack {stack} is a PR stack and can never own the shared projects; unset ownsProjects")
+    project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
+    if project_ref and owns:
+        raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
+    dokploy_url = _url(config, "dokployUrl", DEFAULT_DOKPLOY_URL)
+    vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS)
+
     return Environment(
         stack=stack,
         kind=kind,
@@ -252,11 +376,11 @@ def environment_for(stack: str, config: Mapping[str, str] | None = None) -> Envi
         dokploy_project=str(row["project"]),
         dokploy_environment=name,
         adopt_default_environment=bool(row["adopt_default"]),
-        owns_projects=_bool(config, "ownsProjects", bool(row["owns_projects"])),
+        owns_projects=owns,
         services=services,
         protect_data=bool(row["protect"]),
         delete_volumes_on_destroy=bool(row["delete_volumes"]),
-        image_policy=ImagePolicy(row["image_policy"]),
+        image_policy=ImagePolicy(str(row["image_policy"])),
         image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY),
         image_tag=tag,
         vault_prefix=f"finance_report/{name}",
@@ -268,4 +392,9 @@ def environment_for(stack: str, config: Mapping[str, str] | None = None) -> Envi
             health_path=str(config.get("healthPath") or f"{api_path}/health"),
         ),
         deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
+        dokploy_url=dokploy_url,
+        vault_address=vault_address,
+        vault_agent_address=_url(config, "vaultAgentAddress", vault_address),
+        project_ref=project_ref,
+        adoption=_adoption(config.get("adopt"), kind, services, owns),
     )

@@ -1,0 +1,277 @@
+"""GitHub environments, their deployment policies and variables, and `main`'s ruleset (pulumi-github).
+
+Who owns what:
+- the one long-lived owner stack (`env.owns_projects`: staging) owns the shared objects, protected:
+  `main`'s ruleset and the gates `staging`, `production` and `production-readonly`. It owns
+  production's gate too because GitHub silently creates a missing environment, unprotected, the first
+  time a job names it: the gate must exist before production's first run, and staging runs first.
+- every stack owns its own variables (stack name, URL) in its environment(s);
+- a PR stack owns `pr-<N>` and its variables, created by `pulumi up` and deleted by `pulumi destroy`.
+No secret is ever written to GitHub: credentials come from Vault through OIDC at run time.
+
+`pulumi_github` is imported inside the component only, so a stack without GitHub never needs its plugin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+
+from components.environment import Environment, Kind
+from components.plugins import require_plugin
+
+if TYPE_CHECKING:
+    import pulumi_github
+
+# The CI job names `main` requires, exactly as `.github/workflows/ci.yml` names its jobs (the check
+# context of a job is its `name:`, or its id without one). tests/github/test_required_checks.py keeps them equal.
+REQUIRED_CHECKS: tuple[str, ...] = ("make test",)
+# GitHub Actions' app id: a required check only counts when GitHub Actions reported it, so no other app
+# (or a personal token's commit status) can satisfy it under the same name.
+GITHUB_ACTIONS_APP_ID = 15368
+
+MAIN_BRANCH = "main"
+RELEASE_TAG_PATTERN = "v*.*.*"  # GitHub's fnmatch syntax; the program itself then insists on vX.Y.Z
+READONLY_ENVIRONMENT = "production-readonly"
+STACK_VARIABLE = "PULUMI_STACK"  # vars.PULUMI_STACK in the workflows
+URL_VARIABLE = "ENVIRONMENT_URL"  # vars.ENVIRONMENT_URL; the deploying job sets `environment.url` from it
+MAX_REVIEWERS = 6  # GitHub's limit for required reviewers (users and teams together)
+MAX_WAIT_TIMER_MINUTES = 43_200  # 30 days, GitHub's limit
+
+
+class GithubConfigError(ValueError):
+    """Bad GitHub settings; one line naming the setting and the fix. Raised before anything is registered."""
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    name: str
+    branch_patterns: tuple[str, ...] = ()
+    tag_patterns: tuple[str, ...] = ()
+    reviewed: bool = False  # required reviewers, no self review, no admin bypass, optional wait timer
+    shared: bool = False  # owned by the long-lived owner stack and protected from `pulumi destroy`
+
+
+@dataclass(frozen=True)
+class GithubPlan:
+    """What one stack owns on GitHub; pure data, derived from the environment model only."""
+
+    environments: tuple[EnvironmentSpec, ...]
+    variables: tuple[tuple[str, str, str], ...]  # (environment, name, value)
+    owns_main_protection: bool
+
+
+def plan_for(env: Environment) -> GithubPlan:
+    variables = ((STACK_VARIABLE, env.stack), (URL_VARIABLE, env.url))
+    if env.kind is Kind.PREVIEW:
+        if env.owns_projects:
+            raise GithubConfigError(
+                f"stack {env.stack} is a PR stack and can never own shared objects; unset ownsProjects"
+            )
+        return GithubPlan(
+            environments=(EnvironmentSpec(env.name),),
+            variables=tuple((env.name, k, v) for k, v in variables),
+            owns_main_protection=False,
+        )
+    if env.kind is Kind.LOCAL:
+        raise GithubConfigError(f"stack {env.stack} does not manage GitHub (managers.github is off)")
+    # staging and production: variables in their own environment; production's also in the read-only
+    # environment its preview and drift jobs run in.
+    var_envs = (env.name, READONLY_ENVIRONMENT) if env.kind is Kind.PRODUCTION else (env.name,)
+    gates: tuple[EnvironmentSpec, ...] = ()
+    if env.owns_projects:
+        gates = (
+            EnvironmentSpec("staging", branch_patterns=(MAIN_BRANCH,), shared=True),
+            EnvironmentSpec("production", tag_patterns=(RELEASE_TAG_PATTERN,), reviewed=True, shared=True),
+            EnvironmentSpec(READONLY_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), shared=True),
+        )
+    return GithubPlan(
+        environments=gates,
+        variables=tuple((e, k, v) for e in var_envs for k, v in variables),
+        owns_main_protection=env.owns_projects,
+    )
+
+
+@dataclass(frozen=True)
+class Reviewers:
+    """Production's required reviewers: GitHub user logins or numeric ids, team ids or slugs."""
+
+    users: tuple[int | str, ...] = ()
+    teams: tuple[int | str, ...] = ()
+
+    def validate(self) -> None:
+        count = len(self.users) + len(self.teams)
+        if count == 0:
+            raise GithubConfigError(
+                "the production environment needs at least one required reviewer; "
+                "pass reviewers (GitHub logins or ids) to the GitHub component"
+            )
+        if count > MAX_REVIEWERS:
+            raise GithubConfigError(f"{count} production reviewers given; GitHub allows at most {MAX_REVIEWERS}")
+
+
+@dataclass(frozen=True)
+class GithubArgs:
+    environment: Environment
+    owner: str
+    repository: str
+    token: pulumi.Input[str] | None = None  # None: the provider reads GITHUB_TOKEN from its environment
+    reviewers: Reviewers = field(default_factory=Reviewers)
+    wait_timer_minutes: int | None = None
+    required_checks: tuple[str, ...] = REQUIRED_CHECKS
+
+    def validate(self, plan: GithubPlan) -> None:
+        if not self.owner or not self.repository or "/" in self.repository:
+            raise GithubConfigError(
+                f"GitHub owner {self.owner!r} / repository {self.repository!r}: "
+                "give both, the repository without its owner"
+            )
+        if any(spec.reviewed for spec in plan.environments):
+            self.reviewers.validate()
+        if self.wait_timer_minutes is not None and not 0 <= self.wait_timer_minutes <= MAX_WAIT_TIMER_MINUTES:
+            raise GithubConfigError(
+                f"wait timer {self.wait_timer_minutes} min is outside 0..{MAX_WAIT_TIMER_MINUTES} (GitHub's limit)"
+            )
+        if plan.owns_main_protection and not self.required_checks:
+            raise GithubConfigError("main's protection needs at least one required CI check name")
+
+
+def preflight(args: GithubArgs) -> GithubPlan:
+    """Every check that can fail, with no registration: call it before registering anything in the stack."""
+    plan = plan_for(args.environment)
+    args.validate(plan)
+    require_plugin("github", "pulumi_github", f"stack {args.environment.stack} (GitHub environments)")
+    return plan
+
+
+class GithubRepository(pulumi.ComponentResource):
+    """This stack's share of the repository's GitHub settings (see the module docstring for ownership)."""
+
+    environment_names: pulumi.Output[list[str]]
+    variable_names: pulumi.Output[list[str]]
+    main_ruleset_id: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: GithubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        plan = preflight(args)
+        import pulumi_github as github
+
+        super().__init__("financeReport:github:Repository", name, None, opts)
+        self._github, self._args = github, args
+        token = pulumi.Output.secret(args.token) if args.token is not None else None
+        self._provider = github.Provider(
+            f"{name}-provider", owner=args.owner, token=token, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+        envs = {spec.name: self._environment(name, spec) for spec in plan.environments}
+        variables = []
+        for env_name, var, value in plan.variables:
+            # Depend on our own environment resource when we own it, so destroy removes variables first.
+            env_ref: pulumi.Input[str] = envs[env_name].environment if env_name in envs else env_name
+            variables.append(
+                github.ActionsEnvironmentVariable(
+                    f"{name}-var-{env_name}-{var.lower()}",
+                    repository=args.repository,
+                    environment=env_ref,
+                    variable_name=var,
+                    value=value,
+                    opts=self._child(),
+                )
+            )
+        self.main_ruleset_id = self._main_ruleset(name).id if plan.owns_main_protection else None
+
+        self.environment_names = pulumi.Output.all(*[e.environment for e in envs.values()]).apply(list)
+        self.variable_names = pulumi.Output.all(*[v.variable_name for v in variables]).apply(list)
+        self.register_outputs(
+            {
+                "environment_names": self.environment_names,
+                "variable_names": self.variable_names,
+                "main_ruleset_id": self.main_ruleset_id,
+            }
+        )
+
+    def _child(self, protect: bool = False) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._provider, protect=protect)
+
+    def _environment(self, name: str, spec: EnvironmentSpec) -> pulumi_github.RepositoryEnvironment:
+        github, args = self._github, self._args
+        extra: dict[str, Any] = {}
+        if spec.branch_patterns or spec.tag_patterns:
+            # Custom policies: only refs matching the patterns below may deploy here.
+            extra["deployment_branch_policy"] = github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+                custom_branch_policies=True, protected_branches=False
+            )
+        if spec.shared:
+            extra["can_admins_bypass"] = False
+        if spec.reviewed:
+            extra.update(
+                reviewers=[self._reviewer_ids()],
+                prevent_self_review=True,
+                wait_timer=args.wait_timer_minutes,
+            )
+        env = github.RepositoryEnvironment(
+            f"{name}-env-{spec.name}",
+            repository=args.repository,
+            environment=spec.name,
+            opts=self._child(protect=spec.shared),
+            **extra,
+        )
+        patterns = [("branch", p) for p in spec.branch_patterns] + [("tag", p) for p in spec.tag_patterns]
+        for i, (kind, pattern) in enumerate(patterns):
+            github.RepositoryEnvironmentDeploymentPolicy(
+                f"{name}-env-{spec.name}-{kind}-{i}",
+                repository=args.repository,
+                environment=env.environment,
+                opts=self._child(protect=spec.shared),
+                **{f"{kind}_pattern": pattern},
+            )
+        return env
+
+    def _reviewer_ids(self) -> pulumi_github.RepositoryEnvironmentReviewerArgs:
+        github, reviewers = self._github, self._args.reviewers
+        invoke = pulumi.InvokeOutputOptions(provider=self._provider, parent=self)
+
+        def user(ref: int | str) -> pulumi.Input[int]:
+            if isinstance(ref, int):
+                return ref
+            return github.get_user_output(username=ref, opts=invoke).id.apply(int)
+
+        def team(ref: int | str) -> pulumi.Input[int]:
+            if isinstance(ref, int):
+                return ref
+            return github.get_team_output(slug=ref, opts=invoke).id.apply(int)
+
+        return github.RepositoryEnvironmentReviewerArgs(
+            users=[user(u) for u in reviewers.users] or None,
+            teams=[team(t) for t in reviewers.teams] or None,
+        )
+
+    def _main_ruleset(self, name: str) -> pulumi_github.RepositoryRuleset:
+        github, args = self._github, self._args
+        checks = [
+            github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(
+                context=check, integration_id=GITHUB_ACTIONS_APP_ID
+            )
+            for check in args.required_checks
+        ]
+        return github.RepositoryRuleset(
+            f"{name}-main-ruleset",
+            repository=args.repository,
+            name=f"{MAIN_BRANCH} (finance-report)",
+            target="branch",
+            enforcement="active",
+            conditions=github.RepositoryRulesetConditionsArgs(
+                ref_name=github.RepositoryRulesetConditionsRefNameArgs(
+                    includes=[f"refs/heads/{MAIN_BRANCH}"], excludes=[]
+                )
+            ),
+            rules=github.RepositoryRulesetRulesArgs(
+                deletion=True,
+                non_fast_forward=True,
+                required_status_checks=github.RepositoryRulesetRulesRequiredStatusChecksArgs(
+                    required_checks=checks, strict_required_status_checks_policy=True
+                ),
+            ),
+            opts=self._child(protect=True),
+        )

@@ -1,0 +1,125 @@
+"""Deployments as Dokploy >= v0.29.9 runs them: an in-memory queue per server, one job at a time.
+
+`compose.deploy` only enqueues. When a job starts, the worker prunes old deployment rows, inserts a new row with
+status `running` and sets the compose's `composeStatus` to `running`; until then the old status stays visible.
+After `deploy_duration_ms` both become the `deploy_outcome` (`done` or `error`); no error text is exposed, as
+Dokploy only writes build errors to the log file. Jobs live in memory only: a restart loses the queued ones, and
+the next start marks deployments left `running` as `cancelled` (Dokploy's `initCancelDeployments`; the
+compose keeps its `running` status).
+
+Pruning follows `removeLastTenDeployments`: before inserting, rows beyond the newest 10 are deleted, so a compose
+holds at most 11 rows right after a job starts (the 10 kept plus the new one).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from dokploy_local.ids import now_iso
+from dokploy_local.knobs import KnobState
+from dokploy_local.rows import deployment_row
+from dokploy_local.store import Store
+
+KEEP_DEPLOYMENTS = 10
+LOCAL_SERVER = "local"
+
+
+@dataclass
+class Job:
+    compose_id: str
+    title: str
+    description: str
+    kind: str  # "deploy" or "redeploy"
+    server: str = LOCAL_SERVER
+
+
+class DeployQueue:
+    def __init__(self, store: Store, knobs: KnobState) -> None:
+        self._store = store
+        self._knobs = knobs
+        self._cond = threading.Condition()
+        self._pending: dict[str, deque[Job]] = {}
+        self._running: dict[str, Job] = {}
+        self._workers: dict[str, threading.Thread] = {}
+        self._stopping = threading.Event()
+
+    def enqueue(self, job: Job) -> None:
+        with self._cond:
+            self._pending.setdefault(job.server, deque()).append(job)
+            if job.server not in self._workers:
+                worker = threading.Thread(target=self._work, args=(job.server,), name=f"deploy-{job.server}")
+                worker.daemon = True
+                self._workers[job.server] = worker
+                worker.start()
+            self._cond.notify_all()
+
+    def drop_compose(self, compose_id: str) -> None:
+        """`cleanQueuesByCompose`: forget the compose's queued jobs (a running one finishes)."""
+        with self._cond:
+            for server, jobs in self._pending.items():
+                self._pending[server] = deque(j for j in jobs if j.compose_id != compose_id)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._cond:
+            return {
+                "pending": [j.compose_id for jobs in self._pending.values() for j in jobs],
+                "running": [j.compose_id for j in self._running.values()],
+            }
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.join(timeout)
+
+    def _work(self, server: str) -> None:
+        while True:
+            with self._cond:
+                while not self._pending.get(server) and not self._stopping.is_set():
+                    self._cond.wait()
+                if self._stopping.is_set():
+                    return
+                job = self._pending[server].popleft()
+                self._running[server] = job
+            try:
+                self._run(job)
+            finally:
+                with self._cond:
+                    self._running.pop(server, None)
+
+    def _run(self, job: Job) -> None:
+        store = self._store
+        with store.transaction():
+            compose = store.get("compose", job.compose_id)
+            if compose is None:  # deleted while queued: Dokploy's job fails on findComposeById, silently
+                return
+            for old in store.children("deployment", job.compose_id, newest_first=True)[KEEP_DEPLOYMENTS:]:
+                store.delete("deployment", old["deploymentId"])
+            deployment = store.insert("deployment", deployment_row(compose, job.title, job.description))
+            store.replace("compose", {**compose, "composeStatus": "running"})
+        if self._stopping.wait(self._knobs.deploy_duration_s):
+            return  # shutting down mid-job: the row stays `running` until the next start cancels it
+        outcome = self._knobs.deploy_outcome
+        with store.transaction():
+            row = store.get("deployment", deployment["deploymentId"])
+            if row is not None:
+                store.replace("deployment", {**row, "status": outcome, "finishedAt": now_iso()})
+            compose = store.get("compose", job.compose_id)
+            if compose is not None:
+                store.replace("compose", {**compose, "composeStatus": outcome})
+
+
+def cancel_interrupted(store: Store) -> int:
+    """At start: deployments a previous process left `running` become `cancelled`."""
+    cancelled = 0
+    with store.transaction():
+        for row in store.all("deployment"):
+            if row["status"] == "running":
+                store.replace("deployment", {**row, "status": "cancelled", "finishedAt": now_iso()})
+                cancelled += 1
+    return cancelled

@@ -1,0 +1,86 @@
+"""`domain.*` (`routers/domain.ts`). `create` re-wraps every failure as 400 with the underlying message (foreign
+keys included) and only checks the compose when `domainType` is `compose`; `byComposeId` answers `[]` for an
+unknown compose (observed). Hosts are not unique; `uniqueConfigKey` is a global serial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dokploy_local.context import Context
+from dokploy_local.errors import TrpcError, bad_request, not_found, unauthorized
+from dokploy_local.procedures.table import fk_violation, procedure
+from dokploy_local.rows import domain_row
+from dokploy_local.views import domains_of_compose
+
+
+def _find(ctx: Context, domain_id: str) -> dict[str, Any]:
+    domain = ctx.store.get("domain", domain_id)
+    if domain is None:
+        raise not_found("Domain not found")
+    return domain
+
+
+def _check_compose(ctx: Context, domain: dict[str, Any]) -> None:
+    if domain["composeId"]:
+        ctx.require_service_access(domain["composeId"])
+        compose = ctx.find_compose(domain["composeId"])
+        if not ctx.in_organization(ctx.project_of_compose(compose)):
+            raise unauthorized("You are not authorized to access this compose")
+
+
+@procedure("domain.create")
+def create(ctx: Context, data: dict[str, Any]) -> Any:
+    try:
+        with ctx.store.transaction():
+            return _create(ctx, data)
+    except TrpcError as error:
+        raise bad_request(error.message) from error
+
+
+def _create(ctx: Context, data: dict[str, Any]) -> Any:
+    if data.get("domainType") == "compose" and data.get("composeId"):
+        compose = ctx.find_compose(data["composeId"])
+        ctx.require_service_access(compose["composeId"])
+        if not ctx.in_organization(ctx.project_of_compose(compose)):
+            raise unauthorized("You are not authorized to access this compose")
+    elif data.get("domainType") == "application" and data.get("applicationId"):
+        raise not_found("Application not found")  # applications are not emulated: none exists
+    if data.get("composeId") is not None and not ctx.store.exists("compose", data["composeId"]):
+        raise bad_request(fk_violation("domain", "composeId", "compose", "composeId"))
+    if data.get("applicationId") is not None:
+        raise bad_request(fk_violation("domain", "applicationId", "application", "applicationId"))
+    if data.get("previewDeploymentId") is not None:
+        raise bad_request(fk_violation("domain", "previewDeploymentId", "preview_deployments", "previewDeploymentId"))
+    row = domain_row(data, ctx.store.next_serial("uniqueConfigKey"))
+    return ctx.store.insert("domain", row)
+
+
+@procedure("domain.one")
+def one(ctx: Context, data: dict[str, Any]) -> Any:
+    domain = _find(ctx, data["domainId"])
+    _check_compose(ctx, domain)
+    return domain
+
+
+@procedure("domain.update")
+def update(ctx: Context, data: dict[str, Any]) -> Any:
+    with ctx.store.transaction():
+        domain = _find(ctx, data["domainId"])
+        _check_compose(ctx, domain)
+        changes = {k: v for k, v in data.items() if k != "domainId"}
+        return ctx.store.replace("domain", {**domain, **changes})
+
+
+@procedure("domain.delete")
+def delete(ctx: Context, data: dict[str, Any]) -> Any:
+    with ctx.store.transaction():
+        domain = _find(ctx, data["domainId"])
+        _check_compose(ctx, domain)
+        ctx.store.delete("domain", domain["domainId"])
+    return domain
+
+
+@procedure("domain.byComposeId")
+def by_compose(ctx: Context, data: dict[str, Any]) -> Any:
+    ctx.require_service_access(data["composeId"])
+    return domains_of_compose(ctx.store, data["composeId"])

@@ -1,0 +1,134 @@
+"""Nested response shapes: what Dokploy's relational queries (`with: {...}`) return around the plain rows.
+
+Only compose services exist here; the arrays for applications and databases are always empty but present, as
+the real queries return them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dokploy_local.store import Store
+
+Row = dict[str, Any]
+OTHER_SERVICES = ("applications", "mariadb", "mongo", "mysql", "postgres", "redis")
+
+
+def _services(compose: list[Row]) -> Row:
+    out: Row = {name: [] for name in OTHER_SERVICES}
+    out["compose"] = compose
+    out["libsql"] = []
+    return out
+
+
+def project_listing(store: Store, projects: list[Row], visible: Any) -> list[Row]:
+    """`project.all`: each project with environment summaries and `{composeId, name, composeStatus}` per compose."""
+    envs = store.children_of_many("environment", [p["projectId"] for p in projects])
+    composes = store.children_of_many("compose", [e["environmentId"] for es in envs.values() for e in es])
+    out = []
+    for project in projects:
+        if not visible(project):
+            continue
+        environments = []
+        for env in envs[project["projectId"]]:
+            summary = [
+                {"composeId": c["composeId"], "name": c["name"], "composeStatus": c["composeStatus"]}
+                for c in composes[env["environmentId"]]
+            ]
+            environments.append(
+                {"name": env["name"], "environmentId": env["environmentId"], "isDefault": env["isDefault"]}
+                | _services(summary)
+            )
+        out.append({**project, "environments": environments, "projectTags": []})
+    return out
+
+
+def project_detail(store: Store, project: Row) -> Row:
+    """`project.one`: the project, its full environment rows and a summary of each service."""
+    environments = []
+    for env in store.children("environment", project["projectId"]):
+        summary = [
+            {
+                "name": c["name"],
+                "description": c["description"],
+                "appName": c["appName"],
+                "createdAt": c["createdAt"],
+                "serverId": c["serverId"],
+                "composeId": c["composeId"],
+                "composeStatus": c["composeStatus"],
+                "server": None,
+            }
+            for c in store.children("compose", env["environmentId"])
+        ]
+        environments.append(env | _services(summary))
+    return {**project, "environments": environments, "projectTags": []}
+
+
+def environment_detail(store: Store, env: Row, project: Row | None) -> Row:
+    """`environment.one` (`findEnvironmentById`)."""
+    summary = [
+        {
+            "composeId": c["composeId"],
+            "name": c["name"],
+            "createdAt": c["createdAt"],
+            "composeStatus": c["composeStatus"],
+            "description": c["description"],
+            "serverId": c["serverId"],
+            "icon": c["icon"],
+            "server": None,
+        }
+        for c in store.children("compose", env["environmentId"])
+    ]
+    head = {k: env[k] for k in ("name", "description", "environmentId", "isDefault", "projectId", "env")}
+    return head | _services(summary) | {"project": project}
+
+
+def environments_of_project(store: Store, project_id: str) -> list[Row]:
+    """`environment.byProjectId` (`findEnvironmentsByProjectId`), oldest first."""
+    project = store.get("project", project_id)
+    out = []
+    for env in store.children("environment", project_id):
+        summary = [
+            {
+                "name": c["name"],
+                "description": c["description"],
+                "appName": c["appName"],
+                "createdAt": c["createdAt"],
+                "serverId": c["serverId"],
+                "composeId": c["composeId"],
+                "composeStatus": c["composeStatus"],
+                "icon": c["icon"],
+                "server": None,
+            }
+            for c in store.children("compose", env["environmentId"])
+        ]
+        head = {k: env[k] for k in ("name", "description", "environmentId", "isDefault")}
+        out.append(head | _services(summary) | {"project": project})
+    return out
+
+
+def compose_detail(store: Store, compose: Row) -> Row:
+    """`findComposeById`: the row with its environment (and project), deployments, domains and empty relations."""
+    env = store.get("environment", compose["environmentId"]) or {}
+    project = store.get("project", env.get("projectId", ""))
+    return {
+        **compose,
+        "environment": {**env, "project": project},
+        "deployments": store.children("deployment", compose["composeId"]),
+        "mounts": [],
+        "domains": store.children("domain", compose["composeId"]),
+        "github": None,
+        "gitlab": None,
+        "bitbucket": None,
+        "gitea": None,
+        "server": None,
+        "backups": [],
+    }
+
+
+def domains_of_compose(store: Store, compose_id: str) -> list[Row]:
+    compose = store.get("compose", compose_id)
+    if compose is None:
+        return []
+    summary = {"composeId": compose["composeId"], "appName": compose["appName"], "name": compose["name"]}
+    return [{**d, "compose": summary} for d in store.children("domain", compose_id)]

@@ -1,0 +1,309 @@
+"""`python -m ops <command>`: the entry points the workflows call. Wiring only; logic lives in the modules.
+
+Every command prints what it decided; inside GitHub Actions the same values go to $GITHUB_OUTPUT.
+Errors are one line (`error: ...`) with exit code 1 (2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from components.environment import ConfigError
+from ops import comments, drift, gha, images, pulumi_cli, reap_job, smoke, stacks, versions
+from ops.github_api import GitHub
+from ops.required_checks import REQUIRED_CHECKS
+
+
+def _truthy(value: str | None) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set")
+    return value
+
+
+def _github() -> GitHub:
+    return GitHub(_env("GITHUB_REPOSITORY"), _env("GITHUB_TOKEN"))
+
+
+# ---- stacks and versions ---------------------------------------------------------------------------
+def cmd_pr_stack(a: argparse.Namespace) -> int:
+    stack = stacks.pr_stack(a.pr)
+    tag = stacks.image_tag(stack, a.sha) if a.sha else None
+    gha.set_outputs(stacks.facts(stacks.environment(stack, tag)))
+    return 0
+
+
+def cmd_env_info(a: argparse.Namespace) -> int:
+    tag = a.image_tag or (stacks.image_tag(a.stack, a.sha) if a.sha else None)
+    gha.set_outputs(stacks.facts(stacks.environment(a.stack, tag)))
+    return 0
+
+
+def cmd_build_plan(a: argparse.Namespace) -> int:
+    """What CI builds and pushes for a stack (the images component's plan), as step outputs per component."""
+    from components.images import build_plan
+
+    tag = a.image_tag or stacks.image_tag(a.stack, a.sha)
+    out: dict[str, str] = {}
+    for spec in build_plan(stacks.environment(a.stack, tag)):
+        out[f"{spec.component}_context"] = spec.context
+        out[f"{spec.component}_tags"] = "\n".join(spec.tags)
+        out[f"{spec.component}_build_args"] = "\n".join(f"{k}={v}" for k, v in spec.build_args.items())
+    gha.set_outputs(out)
+    return 0
+
+
+def cmd_deployed_config(a: argparse.Namespace) -> int:
+    value = stacks.deployed_config(stacks.parse_history(pulumi_cli.history(a.stack)), a.key)
+    gha.set_outputs({"value": value or a.default or ""})
+    return 0
+
+
+def _git(*args: str) -> list[str]:
+    out = subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def cmd_next_version(a: argparse.Namespace) -> int:
+    version, new = versions.release_for_commit(_git("tag", "--list"), _git("tag", "--points-at", a.commit))
+    gha.set_outputs({"version": version, "new": str(new).lower()})
+    return 0
+
+
+def cmd_release_check(a: argparse.Namespace) -> int:
+    """The production run's version: the pushed tag, or a dispatch input that must name the ref it runs on."""
+    version = a.version or a.ref.removeprefix("refs/tags/")
+    if versions.parse(version) is None:
+        raise ConfigError(f"{version!r} is not a release tag vX.Y.Z")
+    if a.ref != f"refs/tags/{version}":
+        raise ConfigError(
+            f"run the workflow from the tag it deploys (the production environment only admits release tags): "
+            f"gh workflow run production.yml --ref {version} -f version={version}"
+        )
+    gha.set_outputs({"version": version})
+    return 0
+
+
+def cmd_verify_images(a: argparse.Namespace) -> int:
+    digests = images.verify(a.tag)
+    gha.summary("\n".join(f"- {component} `{a.tag}` → `{d}`" for component, d in digests.items()))
+    gha.set_outputs({"digests": json.dumps(digests)})
+    return 0
+
+
+def cmd_retag(a: argparse.Namespace) -> int:
+    digests = images.retag(a.source, a.target, a.repository)
+    gha.summary("\n".join(f"- {component} `{a.target}` = `{a.source}` → `{d}`" for component, d in digests.items()))
+    return 0
+
+
+# ---- smoke test ------------------------------------------------------------------------------------
+def cmd_smoke(a: argparse.Namespace) -> int:
+    env = stacks.environment(a.stack, a.image_tag)
+    checks = smoke.wait_healthy(
+        env, base_url=a.base_url, deadline_seconds=a.deadline, interval=a.interval, timeout=a.timeout
+    )
+    verdict = smoke.overall(checks)
+    if a.result_file:
+        Path(a.result_file).write_text(json.dumps([c.__dict__ | {"verdict": c.verdict.value} for c in checks]))
+    gha.set_outputs({"verdict": verdict.value, **{c.name: c.verdict.value for c in checks}})
+    gha.summary(
+        f"### Smoke test of `{env.stack}`: {verdict.value}\n\n" + "\n".join(f"- {c.name}: {c.detail}" for c in checks)
+    )
+    if verdict is not smoke.Verdict.HEALTHY:
+        if a.release:
+            note = comments.rollback_note(a.release, a.previous or None, os.environ.get("GITHUB_REPOSITORY", "<repo>"))
+            gha.summary(f"> [!CAUTION]\n> {note}")
+            gha.error(note)
+        return 1
+    return 0
+
+
+def _load_checks(path: str | None) -> list[smoke.Check]:
+    if not path or not Path(path).exists():
+        return []
+    return [
+        smoke.Check(d["name"], d["url"], smoke.Verdict(d["verdict"]), d["detail"])
+        for d in json.loads(Path(path).read_text())
+    ]
+
+
+# ---- comments and the drift issue -----------------------------------------------------------------
+def cmd_comment(a: argparse.Namespace) -> int:
+    stack = stacks.pr_stack(a.pr)
+    if a.kind == "pr-env":
+        env = stacks.environment(stack, stacks.image_tag(stack, a.sha))
+        body = comments.pr_environment(env, a.sha, _load_checks(a.smoke), gha.run_url(), deployed=_truthy(a.ok))
+        key = comments.PR_ENV
+    elif a.kind == "pr-env-destroyed":
+        body = comments.pr_environment_destroyed(stack, a.sha, gha.run_url(), ok=_truthy(a.ok))
+        key = comments.PR_ENV
+    else:
+        output = Path(a.output).read_text(errors="replace") if a.output and Path(a.output).exists() else ""
+        body = comments.preview(a.stack, a.sha, int(a.exit_code), output, gha.run_url())
+        key = comments.preview_key(a.stack)
+    gha.summary(body)
+    if a.dry_run:
+        return 0
+    with _github() as gh:
+        print(f"comment {gh.upsert_comment(int(a.pr), key, body)}")
+    return 0
+
+
+def cmd_drift_check(a: argparse.Namespace) -> int:
+    result = drift.check(a.stack)
+    gha.set_outputs({"status": result.status, "report": result.output})
+    gha.summary(f"### Drift check of `{a.stack}`: {result.status}")
+    return 0
+
+
+def cmd_drift_issue(a: argparse.Namespace) -> int:
+    results = []
+    for item in a.result:
+        stack, _, status = item.partition("=")
+        report = os.environ.get(f"DRIFT_REPORT_{stack.upper()}", "")
+        results.append(comments.DriftResult(stack, status if status in ("clean", "drift") else "error", report))
+    title, body = comments.drift_issue(results, gha.run_url())
+    gha.summary(body)
+    dirty = [r for r in results if r.status != "clean"]
+    if not a.dry_run:
+        with _github() as gh:
+            if dirty:
+                print(f"issue {gh.upsert_issue(comments.DRIFT, title, body, ['drift'])}")
+            elif gh.close_issue(comments.DRIFT, f"No drift as of {gha.run_url()}."):
+                print("issue closed")
+    return 1 if dirty else 0
+
+
+# ---- reaper ----------------------------------------------------------------------------------------
+def cmd_reap(a: argparse.Namespace) -> int:
+    from ops.orphans import PreviewProject
+
+    key = os.environ.get("DOKPLOY_API_KEY")
+    # Every PR stack talks to the same Dokploy server: the model's, unless the job overrides it.
+    url = os.environ.get("DOKPLOY_URL") or stacks.environment(stacks.pr_stack(1)).dokploy_url
+    env_token = os.environ.get("GH_ENVIRONMENTS_TOKEN")
+    repo = _env("GITHUB_REPOSITORY")
+    with _github() as gh:
+        dokploy = PreviewProject(url, key) if key else None
+        envs = GitHub(repo, env_token) if env_token else None
+        report = reap_job.run(
+            github=gh,
+            dokploy=dokploy,
+            ttl=timedelta(hours=a.ttl_hours),
+            dry_run=a.dry_run,
+            delete_orphans=a.delete_orphans,
+            environments=envs,
+        )
+    gha.summary(report.markdown(dry_run=a.dry_run))
+    return 1 if report.failures else 0
+
+
+def cmd_required_checks(_: argparse.Namespace) -> int:
+    print("\n".join(REQUIRED_CHECKS))
+    return 0
+
+
+# ---- wiring ----------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = add("pr-stack", cmd_pr_stack, "stack name, image tag and URLs of a PR's environment")
+    sp.add_argument("--pr", required=True)
+    sp.add_argument("--sha")
+
+    sp = add("env-info", cmd_env_info, "URLs and image tag of any stack")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--sha")
+    sp.add_argument("--image-tag")
+
+    sp = add("build-plan", cmd_build_plan, "contexts, tags and build args of the images CI builds for a stack")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--sha")
+    sp.add_argument("--image-tag")
+
+    sp = add("deployed-config", cmd_deployed_config, "a config value of the stack's last successful update")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--key", default="financeReport:imageTag")
+    sp.add_argument("--default")
+
+    sp = add("next-version", cmd_next_version, "the release tag for a commit: its existing one or the next patch")
+    sp.add_argument("--commit", default="HEAD")
+
+    sp = add("release-check", cmd_release_check, "validate the version a production run deploys")
+    sp.add_argument("--version", default="")
+    sp.add_argument("--ref", required=True)
+
+    sp = add("verify-images", cmd_verify_images, "both production images exist at a release tag (digests)")
+    sp.add_argument("--tag", required=True)
+
+    sp = add("retag", cmd_retag, "point a release tag at a staging tag's manifests")
+    sp.add_argument("--from", dest="source", required=True)
+    sp.add_argument("--to", dest="target", required=True)
+    sp.add_argument("--repository", default=images.DEFAULT_IMAGE_REPOSITORY)
+
+    sp = add("smoke", cmd_smoke, "smoke-test an environment until healthy or a deadline")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--image-tag")
+    sp.add_argument("--base-url", help="stand-in for https://<host> (local servers, tests)")
+    sp.add_argument("--deadline", type=float, default=300.0)
+    sp.add_argument("--interval", type=float, default=10.0)
+    sp.add_argument("--timeout", type=float, default=10.0)
+    sp.add_argument("--result-file")
+    sp.add_argument("--release", help="production: the tag being deployed")
+    sp.add_argument("--previous", help="production: the tag that ran before")
+
+    sp = add("comment", cmd_comment, "render and upsert a PR comment")
+    sp.add_argument("kind", choices=["pr-env", "pr-env-destroyed", "preview"])
+    sp.add_argument("--pr", required=True)
+    sp.add_argument("--sha", required=True)
+    sp.add_argument("--ok", default="true")
+    sp.add_argument("--smoke")
+    sp.add_argument("--stack", default="staging")
+    sp.add_argument("--exit-code", default="0")
+    sp.add_argument("--output")
+    sp.add_argument("--dry-run", action="store_true")
+
+    sp = add("drift-check", cmd_drift_check, "preview --refresh --expect-no-changes at the deployed config")
+    sp.add_argument("--stack", required=True)
+
+    sp = add("drift-issue", cmd_drift_issue, "open/update (or close) the one drift issue")
+    sp.add_argument("--result", action="append", default=[], help="stack=clean|drift|error")
+    sp.add_argument("--dry-run", action="store_true")
+
+    sp = add("reap", cmd_reap, "destroy and remove closed or expired PR stacks; report orphaned objects")
+    sp.add_argument("--ttl-hours", type=float, default=168.0)
+    sp.add_argument("--dry-run", action="store_true")
+    sp.add_argument("--delete-orphans", action="store_true")
+
+    add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except (ConfigError, ValueError, RuntimeError, OSError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # httpx/registry errors: one line, never a traceback that could echo headers
+        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1

@@ -1,0 +1,109 @@
+"""The handful of GitHub REST calls the workflows make through ops (httpx, the job's token).
+
+Comments and the drift issue are found by the hidden marker their body starts with, so a re-run edits
+the one we made instead of adding another.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+
+from ops.comments import marker
+from ops.reaper import PrState
+
+
+class GitHub:
+    def __init__(
+        self,
+        repository: str,
+        token: str,
+        *,
+        api_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.repository = repository
+        self._http = httpx.Client(
+            base_url=api_url or os.environ.get("GITHUB_API_URL", "https://api.github.com"),
+            headers={
+                "authorization": f"Bearer {token}",
+                "accept": "application/vnd.github+json",
+                "x-github-api-version": "2022-11-28",
+            },
+            timeout=30.0,
+            transport=transport,
+        )
+
+    def __enter__(self) -> GitHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def _paged(self, path: str, **params: str) -> list[dict]:
+        out: list[dict] = []
+        for page in range(1, 51):  # 5,000 items is far beyond any PR thread we post in
+            resp = self._http.get(path, params={**params, "per_page": "100", "page": str(page)})
+            resp.raise_for_status()
+            batch = resp.json()
+            out.extend(batch)
+            if len(batch) < 100:
+                break
+        return out
+
+    # ---- PR comments -------------------------------------------------------------------------------
+    def upsert_comment(self, number: int, key: str, body: str) -> str:
+        """Edit the comment whose body starts with our marker for `key`, or create it. Returns 'created'/'updated'."""
+        tag = marker(key)
+        for comment in self._paged(f"/repos/{self.repository}/issues/{number}/comments"):
+            if str(comment.get("body", "")).startswith(tag):
+                r = self._http.patch(f"/repos/{self.repository}/issues/comments/{comment['id']}", json={"body": body})
+                r.raise_for_status()
+                return "updated"
+        r = self._http.post(f"/repos/{self.repository}/issues/{number}/comments", json={"body": body})
+        r.raise_for_status()
+        return "created"
+
+    # ---- the drift issue ---------------------------------------------------------------------------
+    def upsert_issue(self, key: str, title: str, body: str, labels: list[str]) -> str:
+        tag = marker(key)
+        for issue in self._paged(f"/repos/{self.repository}/issues", state="open"):
+            if "pull_request" not in issue and str(issue.get("body") or "").startswith(tag):
+                r = self._http.patch(
+                    f"/repos/{self.repository}/issues/{issue['number']}", json={"title": title, "body": body}
+                )
+                r.raise_for_status()
+                return "updated"
+        r = self._http.post(f"/repos/{self.repository}/issues", json={"title": title, "body": body, "labels": labels})
+        r.raise_for_status()
+        return "created"
+
+    def close_issue(self, key: str, comment: str) -> bool:
+        tag = marker(key)
+        for issue in self._paged(f"/repos/{self.repository}/issues", state="open"):
+            if "pull_request" not in issue and str(issue.get("body") or "").startswith(tag):
+                n = issue["number"]
+                self._http.post(
+                    f"/repos/{self.repository}/issues/{n}/comments", json={"body": comment}
+                ).raise_for_status()
+                r = self._http.patch(f"/repos/{self.repository}/issues/{n}", json={"state": "closed"})
+                r.raise_for_status()
+                return True
+        return False
+
+    # ---- reaper ------------------------------------------------------------------------------------
+    def pr_state(self, number: int) -> PrState:
+        resp = self._http.get(f"/repos/{self.repository}/pulls/{number}")
+        if resp.status_code == 404:
+            return PrState.MISSING
+        resp.raise_for_status()
+        return PrState.OPEN if resp.json().get("state") == "open" else PrState.CLOSED
+
+    def delete_environment(self, name: str) -> bool:
+        """Delete a `pr-<N>` deployment environment (needs a token with administration rights)."""
+        resp = self._http.delete(f"/repos/{self.repository}/environments/{name}")
+        if resp.status_code == 404:
+            return False
+        resp.raise_for_status()
+        return True

@@ -1,0 +1,92 @@
+"""The reaper job: pick PR stacks to destroy, destroy and remove them, then look for orphaned objects.
+
+One stack failing (locked by a running deploy, say) is reported and does not stop the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ops import orphans, pulumi_cli, reaper
+from ops.github_api import GitHub
+
+
+@dataclass
+class Report:
+    decisions: list[reaper.Decision] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    environments_deleted: list[str] = field(default_factory=list)
+    orphans: list[tuple[orphans.DokployObject, str]] = field(default_factory=list)
+    orphans_deleted: bool = False
+
+    def markdown(self, *, dry_run: bool) -> str:
+        lines = ["## PR stack reaper" + (" (dry run)" if dry_run else ""), "", "| stack | action | reason |"]
+        lines.append("| --- | --- | --- |")
+        for d in self.decisions:
+            action = "reap" if d.reap else "keep"
+            if d.stack in self.failures:
+                action = "reap FAILED"
+            lines.append(f"| `{d.stack}` | {action} | {d.reason} |")
+        for stack, why in self.failures.items():
+            lines += ["", f"`{stack}` failed: `{why}`"]
+        if self.environments_deleted:
+            lines += ["", "GitHub environments deleted: " + ", ".join(f"`{e}`" for e in self.environments_deleted)]
+        lines += ["", "### Dokploy objects with our marker and no stack (preview project)", ""]
+        if not self.orphans:
+            lines.append("none")
+        for obj, stack in self.orphans:
+            state = "deleted" if self.orphans_deleted else "reported (run with delete-orphans to delete)"
+            if f"{obj.kind} {obj.id}" in self.failures:
+                state = "delete FAILED"
+            lines.append(f"- {obj.kind} `{obj.name}` (`{obj.id}`), marker stack `{stack}`: {state}")
+        return "\n".join(lines)
+
+
+def run(
+    *,
+    github: GitHub,
+    dokploy: orphans.PreviewProject | None,
+    ttl: timedelta,
+    dry_run: bool,
+    delete_orphans: bool,
+    environments: GitHub | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Report:
+    report = Report()
+    stacks = reaper.parse_stack_ls(pulumi_cli.stack_ls())
+    states: dict[int, reaper.PrState] = {}
+    for s in stacks:
+        number = reaper.pr_number_of(s.name)
+        if number is not None:
+            try:
+                states[number] = github.pr_state(number)
+            except Exception as exc:  # an unknown state keeps the stack; the report says why
+                report.failures[s.name] = f"PR lookup: {type(exc).__name__}"
+    report.decisions = reaper.select(stacks, states, now(), ttl)
+    live = {s.name for s in stacks}
+    for d in report.decisions:
+        if not d.reap or dry_run:
+            continue
+        res = pulumi_cli.destroy_and_remove(d.stack)
+        if res.code != 0:
+            report.failures[d.stack] = (res.output.strip().splitlines() or ["?"])[-1][:300]
+            continue
+        live.discard(d.stack)
+        if environments is not None and environments.delete_environment(d.stack):
+            report.environments_deleted.append(d.stack)
+    if dokploy is not None:
+        # Markers the live PR stacks hold; an export that fails leaves us unsure, so nothing is deleted then.
+        markers: set[str] = set()
+        for stack in sorted(s for s in live if reaper.pr_number_of(s) is not None):
+            markers |= orphans.markers_in_state(pulumi_cli.export(stack))
+        report.orphans = orphans.select_orphans(dokploy.objects(), markers, live)
+        if delete_orphans and not dry_run:
+            for obj, _ in orphans.delete_order(report.orphans):
+                try:
+                    dokploy.delete(obj)
+                except Exception as exc:  # e.g. an environment still holding a hand-made service
+                    report.failures[f"{obj.kind} {obj.id}"] = f"delete: {type(exc).__name__}: {exc}"[:300]
+            report.orphans_deleted = bool(report.orphans)
+    return report

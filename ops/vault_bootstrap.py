@@ -1,0 +1,328 @@
+"""The admin-run Vault bootstrap (`make bootstrap-vault`): the authority the stacks then only use.
+
+Idempotent: each object is read first and written only when it differs, and the run prints what it
+created, updated or left unchanged (names only). Needs a privileged token (root or equivalent):
+
+    VAULT_ADDR=https://vault.example VAULT_TOKEN=... python -m ops.vault_bootstrap  # staging, production, PRs
+    python -m ops.vault_bootstrap --env local --openbao-dir .local/openbao           # what `make up` runs
+    python -m ops.vault_bootstrap --env pr-7                                         # = --env preview
+
+Creates: the KV v2 mount; transit keys for the staging, production and PR stacks' secrets providers; per
+environment and service a read policy and a token role that can mint only it (orphan, renewable, bounded
+TTL); the stack identities' policies; the JWT auth mount and roles bound to this repository and the GitHub
+environment claim. PR stacks share one templated policy and role (see components/vault/authority.py), so
+`--env pr-<N>` needs nothing per PR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hvac.exceptions
+
+from components.environment import environment_for
+from components.vault import authority as A
+from components.vault.client import VaultClient
+from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection
+from components.vault.errors import VaultConfigError, VaultError, translated
+
+GITHUB_OIDC = "https://token.actions.githubusercontent.com"
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class JwtConfig:
+    audience: str = DEFAULT_JWT_AUDIENCE
+    discovery_url: str | None = GITHUB_OIDC
+    bound_issuer: str | None = GITHUB_OIDC
+    pubkeys: tuple[str, ...] = ()  # PEM public keys; when set they replace discovery (tests, air-gapped)
+
+
+@dataclass(frozen=True)
+class BootstrapOptions:
+    groups: tuple[str, ...] = ("staging", "production", A.PREVIEW_GROUP)
+    kv_mount: str = "secret"
+    repository: str = A.REPOSITORY
+    jwt: JwtConfig | None = field(default_factory=JwtConfig)
+    # Service tokens get Vault's default TTL (token roles have no TTL of their own), are renewed by the
+    # vault-agent, and the explicit max TTL bounds a leaked token's life (rotate before it).
+    token_max_ttl: int = 365 * 24 * HOUR
+    preview_token_max_ttl: int = 30 * 24 * HOUR
+    # CI identities: one workflow run.
+    jwt_token_ttl: int = 1 * HOUR
+    jwt_token_max_ttl: int = 2 * HOUR
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    name: str
+    action: str  # created | updated | unchanged
+
+    def __str__(self) -> str:
+        return f"{self.action:9} {self.kind} {self.name}"
+
+
+def group_for(env: str) -> str:
+    if env == A.PREVIEW_GROUP or env.startswith("pr-"):
+        if env != A.PREVIEW_GROUP:
+            environment_for(env)  # validates pr-<N>
+        return A.PREVIEW_GROUP
+    if env not in ("staging", "production", "local"):
+        raise VaultConfigError(f"unknown environment {env!r}: use staging, production, local, preview or pr-<N>")
+    return env
+
+
+def _services(group: str) -> tuple[str, ...]:
+    # The environment model is the one source of services; tags only matter to images, so any valid one.
+    tag = {"staging": "sha-0000000", "production": "v0.0.0", "local": "local"}[group]
+    return environment_for(group, {"imageTag": tag}).services
+
+
+def _same(current: Any, desired: Any) -> bool:
+    if isinstance(desired, Mapping):
+        return isinstance(current, Mapping) and all(_same(current.get(k), v) for k, v in desired.items())
+    if isinstance(desired, list | tuple):
+        cur = current if isinstance(current, list | tuple) else [] if current in (None, "") else [current]
+        return sorted(map(str, cur)) == sorted(map(str, desired))
+    if isinstance(desired, str) and isinstance(current, str):
+        return current.strip() == desired.strip()
+    return bool(current == desired)
+
+
+class Bootstrap:
+    def __init__(self, client: VaultClient, opts: BootstrapOptions) -> None:
+        self.c, self.o = client, opts
+        self.changes: list[Change] = []
+
+    # -- generic read-compare-write --------------------------------------------------------------
+    def _read(self, path: str) -> dict[str, Any] | None:
+        with translated(self.c.address, f"read {path}"):
+            try:
+                resp = self.c.hv.read(path)
+            except hvac.exceptions.InvalidPath:
+                return None
+        return dict(resp["data"]) if resp and resp.get("data") is not None else None
+
+    def _ensure(self, kind: str, name: str, path: str, desired: Mapping[str, Any], compare: Mapping[str, Any]) -> None:
+        current = self._read(path)
+        if current is not None and _same(current, compare):
+            self.changes.append(Change(kind, name, "unchanged"))
+            return
+        with translated(self.c.address, f"write {path}"):
+            self.c.hv.write_data(path, data=dict(desired))
+        self.changes.append(Change(kind, name, "created" if current is None else "updated"))
+
+    def policy(self, name: str, hcl: str) -> None:
+        self._ensure("policy", name, f"sys/policies/acl/{name}", {"policy": hcl}, {"policy": hcl})
+
+    def mount(self, path: str, kind: str, options: Mapping[str, str] | None = None, auth: bool = False) -> None:
+        table = "sys/auth" if auth else "sys/mounts"
+        with translated(self.c.address, f"read {table}"):
+            mounts = self.c.hv.read(table)
+        mounts = (mounts or {}).get("data", mounts) or {}
+        cur = mounts.get(f"{path}/")
+        if cur is not None:
+            if cur.get("type") != kind or any(
+                (cur.get("options") or {}).get(k) != v for k, v in (options or {}).items()
+            ):
+                raise VaultConfigError(
+                    f"Vault at {self.c.address}: {path}/ is a {cur.get('type')} mount with options "
+                    f"{cur.get('options')}, not {kind} {dict(options or {})}; fix it by hand"
+                )
+            self.changes.append(Change("auth mount" if auth else "mount", path, "unchanged"))
+            return
+        with translated(self.c.address, f"enable {kind} at {path}/"):
+            if auth:
+                self.c.hv.sys.enable_auth_method(kind, path=path)
+            else:
+                self.c.hv.sys.enable_secrets_engine(kind, path=path, options=dict(options or {}))
+        self.changes.append(Change("auth mount" if auth else "mount", path, "created"))
+
+    def token_role(self, name: str, policy: str, max_ttl: int, aliases: Sequence[str] = ()) -> None:
+        desired: dict[str, Any] = {
+            "allowed_policies": [policy],
+            "disallowed_policies": ["default"],
+            "orphan": True,
+            "renewable": True,
+            "token_type": "service",
+            "token_no_default_policy": True,
+            "token_explicit_max_ttl": max_ttl,
+            "allowed_entity_aliases": list(aliases),
+        }
+        self._ensure("token role", name, f"auth/token/roles/{name}", desired, desired)
+
+    # -- the pieces --------------------------------------------------------------------------------
+    def run(self) -> list[Change]:
+        o = self.o
+        self.mount(o.kv_mount, "kv", {"version": "2"})
+        transit_groups = [g for g in o.groups if g != "local"]
+        if transit_groups:
+            self.mount(A.TRANSIT_MOUNT, "transit")
+            for g in transit_groups:
+                self.transit_key(A.transit_key(g))
+        for g in o.groups:
+            if g == A.PREVIEW_GROUP:
+                self.preview_services()
+            else:
+                for svc in _services(g):
+                    self.policy(A.service_policy(g, svc), A.service_policy_hcl(o.kv_mount, g, svc))
+                    self.token_role(A.token_role(g, svc), A.service_policy(g, svc), o.token_max_ttl)
+            self.policy(A.stack_policy(g), A.stack_policy_hcl(g, o.kv_mount))
+            if g == "production":
+                self.policy(A.READONLY_POLICY, A.stack_policy_hcl("production-readonly", o.kv_mount))
+            if g == "staging":
+                self.policy(A.PR_PREVIEW_POLICY, A.stack_policy_hcl("pr-preview", o.kv_mount))
+        if o.jwt is not None and transit_groups:
+            self.jwt(o.jwt)
+        return self.changes
+
+    def transit_key(self, key: str) -> None:
+        path = f"{A.TRANSIT_MOUNT}/keys/{key}"
+        if self._read(path) is not None:
+            self.changes.append(Change("transit key", key, "unchanged"))
+            return
+        with translated(self.c.address, f"create {path}"):
+            self.c.hv.write_data(path, data={"type": "aes256-gcm96"})
+        self.changes.append(Change("transit key", key, "created"))
+
+    def preview_services(self) -> None:
+        with translated(self.c.address, "read sys/auth"):
+            auths = self.c.hv.sys.list_auth_methods()
+        accessor = (auths.get("data") or auths)["token/"]["accessor"]
+        self.policy(A.PREVIEW_SERVICE_POLICY, A.preview_service_policy_hcl(self.o.kv_mount, accessor))
+        self.token_role(
+            A.PREVIEW_TOKEN_ROLE,
+            A.PREVIEW_SERVICE_POLICY,
+            self.o.preview_token_max_ttl,
+            aliases=[A.PREVIEW_ALIAS_GLOB],
+        )
+
+    def jwt(self, cfg: JwtConfig) -> None:
+        self.mount(A.JWT_MOUNT, "jwt", auth=True)
+        if cfg.pubkeys:
+            conf: dict[str, Any] = {
+                "jwt_validation_pubkeys": [k.strip() for k in cfg.pubkeys],
+                "bound_issuer": cfg.bound_issuer or "",
+            }
+            compare: dict[str, Any] = dict(conf)
+        else:
+            conf = {"oidc_discovery_url": cfg.discovery_url, "bound_issuer": cfg.bound_issuer or ""}
+            compare = dict(conf)
+        self._ensure("jwt config", A.JWT_MOUNT, f"auth/{A.JWT_MOUNT}/config", conf, compare)
+        wanted = {A.stack_policy(g) for g in self.o.groups}
+        if "production" in self.o.groups:
+            wanted.add(A.READONLY_POLICY)
+        if "staging" in self.o.groups:
+            wanted.add(A.PR_PREVIEW_POLICY)
+        for role in A.JWT_ROLES:
+            if role.policy not in wanted:
+                continue
+            bound_claims: dict[str, Any] = {"repository": self.o.repository, "environment": list(role.environments)}
+            desired = {
+                "role_type": "jwt",
+                "user_claim": "sub",
+                "bound_audiences": [cfg.audience],
+                "bound_claims": bound_claims,
+                "bound_claims_type": "glob" if role.glob else "string",
+                "token_policies": [role.policy],
+                "token_ttl": self.o.jwt_token_ttl,
+                "token_max_ttl": self.o.jwt_token_max_ttl,
+            }
+            compare = {
+                **desired,
+                "bound_claims": {"repository": self.o.repository, "environment": list(role.environments)},
+            }
+            self._ensure("jwt role", role.name, f"auth/{A.JWT_MOUNT}/role/{role.name}", desired, compare)
+
+
+def bootstrap(client: VaultClient, opts: BootstrapOptions | None = None) -> list[Change]:
+    return Bootstrap(client, opts or BootstrapOptions()).run()
+
+
+def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR) -> Change:
+    """A token for a stack group's own policy, kept in `path` (0600): reused (and renewed) while valid.
+
+    This is the `local` stack's identity for `make up`; CI identities log in with JWT instead.
+    """
+    policy = A.stack_policy(group)
+    if path.exists():
+        held = client.with_token(path.read_text().strip())
+        info = held.token_valid()
+        if info is not None and policy in (info.get("policies") or []):
+            with translated(client.address, "renew the stack token (auth/token/renew-self)"):
+                held.hv.auth.token.renew_self()
+            return Change("stack token", str(path), "unchanged")
+    with translated(client.address, f"mint a token with policy {policy}"):
+        resp = client.hv.auth.token.create(
+            policies=[policy], no_parent=True, renewable=True, ttl=f"{ttl}s", display_name=f"stack-{group}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(resp["auth"]["client_token"] + "\n")
+    os.chmod(path, 0o600)
+    return Change("stack token", str(path), "created")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ops.vault_bootstrap", description=__doc__.splitlines()[0])
+    p.add_argument("--env", action="append", help="staging, production, preview, pr-<N>, local (repeatable)")
+    p.add_argument("--kv-mount", default="secret")
+    p.add_argument("--repository", default=A.REPOSITORY, help="owner/name the JWT roles are bound to")
+    p.add_argument("--jwt-audience", default=DEFAULT_JWT_AUDIENCE)
+    p.add_argument("--jwt-discovery-url", default=GITHUB_OIDC)
+    p.add_argument("--jwt-bound-issuer", default=GITHUB_OIDC)
+    p.add_argument("--jwt-pubkey-file", action="append", type=Path, help="PEM public key instead of discovery")
+    p.add_argument("--no-jwt", action="store_true", help="skip the JWT auth mount and roles")
+    p.add_argument("--stack-token-file", type=Path, help="keep a token for the (single) group's stack policy here")
+    p.add_argument(
+        "--openbao-dir",
+        type=Path,
+        help="a local server from ops.openbao_server: address, root token, "
+        "and (for local) the stack token file stack-local.token in that dir",
+    )
+    a = p.parse_args(argv)
+    environ = dict(os.environ)
+    try:
+        groups = tuple(dict.fromkeys(group_for(e) for e in (a.env or ["staging", "production", "preview"])))
+        if a.openbao_dir:
+            environ["VAULT_ADDR"] = (a.openbao_dir / "address").read_text().strip()
+            environ["VAULT_TOKEN_FILE"] = str(a.openbao_dir / "root-token")
+            environ.pop("VAULT_TOKEN", None)
+            environ.pop("VAULT_SERVER_TOKEN", None)
+            if a.stack_token_file is None and groups == ("local",):
+                a.stack_token_file = a.openbao_dir / "stack-local.token"
+        jwt = None
+        if not a.no_jwt:
+            keys = tuple(f.read_text() for f in a.jwt_pubkey_file or [])
+            jwt = JwtConfig(a.jwt_audience, None if keys else a.jwt_discovery_url, a.jwt_bound_issuer or None, keys)
+        opts = BootstrapOptions(groups=groups, kv_mount=a.kv_mount, repository=a.repository, jwt=jwt)
+        client = VaultClient.connect(VaultConnection(), environ)
+        client.health()
+        changes = bootstrap(client, opts)
+        if a.stack_token_file:
+            if len(groups) != 1:
+                raise VaultConfigError("--stack-token-file needs exactly one --env")
+            changes.append(ensure_stack_token(client, groups[0], a.stack_token_file))
+    except (VaultError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for ch in changes:
+        print(ch)
+    counts = {k: sum(c.action == k for c in changes) for k in ("created", "updated", "unchanged")}
+    print(
+        f"vault bootstrap ({', '.join(groups)}) at {client.address}: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""The providers' methods against the local Dokploy server, in-process (no engine): fast and precise.
+
+The engine tests (test_engine_*.py) prove the same through the real CLI; these pin the details: no diff
+right after create or refresh, create-and-locate after a lost answer, ambiguity, adoption, already-gone
+deletes, drift seen by read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from components.dokploy.base import DokployProvider
+from components.dokploy.compose import ComposeProvider
+from components.dokploy.deployment import ComposeDeploymentProvider
+from components.dokploy.domain import DomainProvider
+from components.dokploy.environment import EnvironmentProvider
+from components.dokploy.errors import AmbiguousMarkerError, DokployError
+from components.dokploy.preflight import preflight
+from components.dokploy.project import ProjectProvider
+from dokploy_local.testing import LocalDokploy
+
+COMPOSE_FILE = "services:\n  web:\n    image: nginx:alpine\n"
+
+
+def configured(cls: type[DokployProvider], server: LocalDokploy) -> Any:
+    provider = cls()
+    provider.configure(ConfigureRequest(Config({"dokploy:url": server.url, "dokploy:apiKey": server.api_key}, "t")))
+    return provider
+
+
+def api(server: LocalDokploy, procedure: str, body: dict[str, Any] | None = None, **params: str) -> Any:
+    """Behind Pulumi's back, as a person in the Dokploy UI would."""
+    headers = {"x-api-key": server.api_key}
+    if body is None:
+        r = httpx.get(f"{server.url}/api/{procedure}", params=params, headers=headers)
+    else:
+        r = httpx.post(f"{server.url}/api/{procedure}", json=body, headers=headers)
+    r.raise_for_status()
+    return r.json() if r.content else None
+
+
+def checked(provider: Any, news: dict[str, Any]) -> dict[str, Any]:
+    result = provider.check({}, news)
+    assert result.failures == [], [(f.property, f.reason) for f in result.failures]
+    return dict(result.inputs)
+
+
+class Stack:
+    """Project -> environment -> compose -> domain, created through the providers."""
+
+    def __init__(self, server: LocalDokploy) -> None:
+        self.server = server
+        self.projects = configured(ProjectProvider, server)
+        self.envs = configured(EnvironmentProvider, server)
+        self.composes = configured(ComposeProvider, server)
+        self.domains = configured(DomainProvider, server)
+        self.deploys = configured(ComposeDeploymentProvider, server)
+
+    def project(self, marker: str = "a" * 12, **kw: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        ins = checked(self.projects, {"name": "finance_report", "description": "Finance", "marker": marker, **kw})
+        r = self.projects.create(ins)
+        return r.id, ins, r.outs
+
+    def env(self, project_id: str, marker: str = "b" * 12, **kw: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        ins = checked(self.envs, {"project_id": project_id, "name": "staging", "marker": marker, **kw})
+        r = self.envs.create(ins)
+        return r.id, ins, r.outs
+
+    def compose(self, env_id: str, marker: str = "c" * 12, **kw: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        ins = checked(
+            self.composes,
+            {"environment_id": env_id, "name": "app", "compose_file": COMPOSE_FILE, "app_name_base": "fr-app",
+             "env": {"A": "1", "TOKEN": "s3cr3t 'x' #y"}, "marker": marker, **kw},
+        )  # fmt: skip
+        r = self.composes.create(ins)
+        return r.id, ins, r.outs
+
+    def domain(self, compose_id: str, **kw: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        ins = checked(
+            self.domains,
+            {"compose_id": compose_id, "host": "report.example.com", "port": 3000, "service_name": "web", **kw},
+        )
+        r = self.domains.create(ins)
+        return r.id, ins, r.outs
+
+
+def test_create_read_diff_delete_round_trip_without_spurious_diffs(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, pins, pouts = s.project()
+    eid, eins, eouts = s.env(pid)
+    cid, cins, couts = s.compose(eid)
+    did, dins, douts = s.domain(cid, https=True, path="/api", strip_path=True)
+    for provider, rid, ins, outs in (
+        (s.projects, pid, pins, pouts),
+        (s.envs, eid, eins, eouts),
+        (s.composes, cid, cins, couts),
+        (s.domains, did, dins, douts),
+    ):
+        assert not provider.diff(rid, outs, ins).changes  # nothing from server defaults or normalisation
+        refreshed = provider.read(rid, outs)
+        assert refreshed.id == rid and refreshed.outs == outs
+    assert couts["env"] == {"A": "1", "TOKEN": "s3cr3t 'x' #y"} and couts["app_name"].startswith("fr-app-cccccccccccc-")
+    assert douts["certificate_type"] == "letsencrypt"
+    assert dokploy.count_objects()["composes"] == 1
+    for provider, rid, outs in ((s.domains, did, douts), (s.composes, cid, couts), (s.envs, eid, eouts)):
+        provider.delete(rid, outs)
+        provider.delete(rid, outs)  # already gone is success
+    s.projects.delete(pid, pouts)
+    s.projects.delete(pid, pouts)
+    counts = dokploy.count_objects()
+    assert (counts["projects"], counts["environments"], counts["composes"], counts["domains"]) == (0, 0, 0, 0)
+
+
+def test_diffs_are_field_precise_and_replace_only_what_cannot_change_in_place(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    cid, cins, couts = s.compose(eid)
+    d = s.composes.diff(cid, couts, {**cins, "description": "new"})
+    assert d.changes and d.replaces == []
+    d = s.composes.diff(cid, couts, {**cins, "env": {**cins["env"], "A": "2"}})
+    assert d.changes and d.replaces == []
+    d = s.composes.diff(cid, couts, {**cins, "environment_id": "other"})
+    assert d.replaces == ["environment_id"]
+    did, dins, douts = s.domain(cid)
+    assert s.domains.diff(did, douts, {**dins, "compose_id": "other"}).replaces == ["compose_id"]
+    assert s.domains.diff(did, douts, {**dins, "port": 8080}).replaces == []
+
+
+def test_lost_create_answers_are_located_not_duplicated(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    creates = ["project.create", "environment.create", "compose.create", "domain.create", "compose.deploy"]
+    dokploy.set_knobs(commit_drop_rate=1.0, fault_procedures=creates)  # every create commits, then no answer
+    pid, _, pouts = s.project()
+    eid, _, _ = s.env(pid)
+    cid, cins, _ = s.compose(eid)
+    s.domain(cid)
+    dins = checked(s.deploys, {"compose_id": cid, "run_hash": "1" * 64, "marker": "d" * 12})
+    deployed = s.deploys.create(dins)
+    assert deployed.outs["status"] == "done"
+    counts = dokploy.count_objects()
+    assert [counts[k] for k in ("projects", "environments", "composes", "domains", "deployments")] == [1, 2, 1, 1, 1]
+    assert pouts["project_id"] == pid
+    # The same resource created again (a crash before Pulumi saved it) adopts, it does not duplicate.
+    dokploy.set_knobs(commit_drop_rate=0)
+    assert s.project()[0] == pid and s.env(pid)[0] == eid and s.compose(eid)[0] == cid
+    assert s.deploys.create(dins).outs["deployment_id"] == deployed.outs["deployment_id"]  # followed, not redeployed
+    assert dokploy.count_objects()["deployments"] == 1
+
+
+def test_two_objects_with_one_marker_is_an_error_naming_both(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    ids = [
+        api(dokploy, "project.create", {"name": "x", "description": f"copy {i} [pulumi:{'e' * 12}]"})["project"]["projectId"]
+        for i in range(2)
+    ]
+    with pytest.raises(AmbiguousMarkerError) as info:
+        s.project(marker="e" * 12)
+    assert all(i in str(info.value) for i in ids)
+    assert dokploy.count_objects()["projects"] == 2
+
+
+def test_adopting_by_id_takes_over_a_live_compose(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    live = api(dokploy, "compose.create", {"name": "hand-made", "environmentId": eid})
+    cid, cins, couts = s.compose(eid, adopt_id=live["composeId"])
+    assert cid == live["composeId"] and couts["app_name"] == live["appName"]
+    assert couts["name"] == "app" and couts["compose_file"] == COMPOSE_FILE and couts["marker"] == "c" * 12
+    assert not s.composes.diff(cid, couts, cins).changes
+    assert dokploy.count_objects()["composes"] == 1
+
+
+def test_the_default_environment_is_adopted_and_never_deleted(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, pouts = s.project()
+    eid, eins, eouts = s.env(pid, adopt_default=True, name=None)
+    assert eid == pouts["default_environment_id"] and eouts["is_default"] and eouts["name"] == "production"
+    assert not s.envs.diff(eid, eouts, eins).changes
+    s.envs.delete(eid, eouts)
+    assert api(dokploy, "environment.one", environmentId=eid)["environmentId"] == eid
+    bad = s.envs.check({}, {"project_id": pid, "name": "production", "marker": "f" * 12})
+    assert bad.failures and "adopt_default" in bad.failures[0].reason
+
+
+def test_read_sees_drift_made_behind_pulumis_back(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, pins, pouts = s.project()
+    eid, _, _ = s.env(pid)
+    cid, cins, couts = s.compose(eid)
+    did, _, douts = s.domain(cid)
+    api(dokploy, "compose.update", {"composeId": cid, "env": "A=hacked", "description": "edited by hand"})
+    api(dokploy, "project.update", {"projectId": pid, "description": "no tag any more"})
+    api(dokploy, "domain.delete", {"domainId": did})
+    read = s.composes.read(cid, couts).outs
+    assert read["env"] == {"A": "hacked"} and read["description"] == "edited by hand" and read["marker"] == ""
+    diff = s.composes.diff(cid, read, cins)
+    assert diff.changes and not diff.replaces
+    assert s.domains.read(did, douts).id == ""
+    pread = s.projects.read(pid, pouts).outs
+    assert s.projects.diff(pid, pread, pins).changes  # the missing marker is drift too
+    restored = s.composes.update(cid, read, cins).outs
+    assert restored == couts
+
+
+def test_project_delete_refuses_to_orphan_unmanaged_services(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, pouts = s.project()
+    eid, _, _ = s.env(pid)
+    api(dokploy, "compose.create", {"name": "someone-elses", "environmentId": eid})
+    with pytest.raises(DokployError, match="someone-elses"):
+        s.projects.delete(pid, pouts)
+    assert dokploy.count_objects()["projects"] == 1
+
+
+def test_check_refuses_bad_inputs_with_clear_reasons(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    failures = s.composes.check({}, {"environment_id": "e", "name": "x", "marker": "c" * 12}).failures
+    assert [f.property for f in failures] == ["compose_file"]
+    failures = s.composes.check(
+        {}, {"environment_id": "e", "name": "x", "compose_file": "a", "env": {"1BAD": "v"}, "marker": "c" * 12}
+    ).failures
+    assert [f.property for f in failures] == ["env"]
+    failures = s.domains.check({}, {"compose_id": "c", "host": "https://x.com/", "port": 0, "https": True}).failures
+    assert {f.property for f in failures} == {"host", "port", "service_name"}
+
+
+def test_preflight(dokploy: LocalDokploy) -> None:
+    assert preflight(dokploy.url, dokploy.api_key) is None
+    bad_key = preflight(dokploy.url, "not-the-key")
+    assert bad_key and "401" in bad_key and "not-the-key" not in bad_key and "\n" not in bad_key
+    refused = preflight("http://127.0.0.1:9", dokploy.api_key, timeout_attempts=1)
+    assert refused and "cannot connect" in refused

@@ -1,0 +1,395 @@
+"""Acceptance 2: each workflow parsed - triggers, permissions, concurrency, id-token, what PR events reach,
+and production applying the saved plan after the approval gate."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from ops.required_checks import REQUIRED_CHECKS, ci_job_names
+from tests.workflows.model import (
+    PR_EVENTS,
+    environment_name,
+    jobs,
+    run_scripts,
+    secrets_used,
+    steps,
+    triggers,
+    uses,
+    vault_roles,
+    workflows,
+)
+
+WF = workflows()
+ALL_JOBS = [(name, job_id, job) for name, wf in WF.items() for job_id, job in jobs(wf).items()]
+PR_NUMBER_ENV = "pr-${{ github.event.pull_request.number }}"
+SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
+
+# ---- triggers ---------------------------------------------------------------------------------------
+EXPECTED_TRIGGERS = {
+    "ci.yml": {"pull_request", "push"},
+    "pr-preview.yml": {"pull_request"},
+    "pr-fork-notice.yml": {"pull_request_target"},
+    "pr-environment.yml": {"pull_request"},
+    "staging.yml": {"push"},
+    "production.yml": {"push", "workflow_dispatch"},
+    "reaper.yml": {"schedule", "workflow_dispatch"},
+    "drift.yml": {"schedule", "workflow_dispatch"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TRIGGERS))
+def test_triggers(name: str) -> None:
+    assert triggers(WF[name]) == EXPECTED_TRIGGERS[name]
+
+
+def test_trigger_details() -> None:
+    on = {name: wf["on"] for name, wf in WF.items()}
+    assert on["ci.yml"]["push"] == {"branches": ["main"]} and on["ci.yml"]["pull_request"] == {"branches": ["main"]}
+    assert on["pr-preview.yml"]["pull_request"]["types"] == ["opened", "synchronize", "reopened"]
+    assert on["pr-environment.yml"]["pull_request"]["types"] == ["opened", "synchronize", "reopened", "closed"]
+    assert on["staging.yml"]["push"] == {"branches": ["main"]}  # no tags: a release tag is not a staging deploy
+    assert on["production.yml"]["push"] == {"tags": ["v[0-9]+.[0-9]+.[0-9]+"]}  # release tags only, no branch
+    version = on["production.yml"]["workflow_dispatch"]["inputs"]["version"]
+    assert version["required"] is True and version["type"] == "string"
+    assert on["reaper.yml"]["workflow_dispatch"]["inputs"]["delete-orphans"]["default"] is False
+    for name in ("reaper.yml", "drift.yml"):
+        assert len(on[name]["schedule"]) == 1
+
+
+# ---- permissions ------------------------------------------------------------------------------------
+R, W = "read", "write"
+EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("ci.yml", "test"): {"contents": R},
+    ("pr-preview.yml", "preview"): {"contents": R, "id-token": W, "pull-requests": W},
+    ("pr-fork-notice.yml", "notice"): {"pull-requests": W},
+    ("pr-environment.yml", "images"): {"contents": R, "packages": W},
+    ("pr-environment.yml", "deploy"): {"contents": R, "id-token": W, "pull-requests": W},
+    ("pr-environment.yml", "destroy"): {"contents": R, "id-token": W, "pull-requests": W},
+    ("staging.yml", "images"): {"contents": R, "packages": W},
+    ("staging.yml", "deploy"): {"contents": R, "id-token": W},
+    ("staging.yml", "release"): {"contents": W, "packages": W},
+    ("staging.yml", "production-preview"): {"contents": R, "id-token": W, "packages": R},
+    ("production.yml", "plan"): {"contents": R, "id-token": W, "packages": R},
+    ("production.yml", "deploy"): {"actions": R, "contents": R, "id-token": W, "packages": R},
+    ("reaper.yml", "reap"): {"contents": R, "id-token": W, "pull-requests": R},
+    ("drift.yml", "staging"): {"contents": R, "id-token": W},
+    ("drift.yml", "production"): {"contents": R, "id-token": W, "packages": R},
+    ("drift.yml", "issue"): {"contents": R, "issues": W},
+}
+
+
+def test_every_job_is_listed_here() -> None:
+    assert {(n, j) for n, j, _ in ALL_JOBS} == set(EXPECTED_PERMISSIONS)
+
+
+@pytest.mark.parametrize("name", sorted(WF))
+def test_workflow_level_permissions_are_empty(name: str) -> None:
+    assert WF[name]["permissions"] == {}, "grant per job, never to the whole workflow"
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_job_permissions_are_exactly_what_it_needs(name: str, job_id: str, job: dict[str, Any]) -> None:
+    assert job.get("permissions") == EXPECTED_PERMISSIONS[(name, job_id)]
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_id_token_only_where_vault_is_logged_into_with_oidc(name: str, job_id: str, job: dict[str, Any]) -> None:
+    has_id_token = job["permissions"].get("id-token") == "write"
+    vault_steps = [s for s in steps(job) if str(s.get("uses", "")).startswith("hashicorp/vault-action@")]
+    assert has_id_token == bool(vault_steps)
+    for s in vault_steps:
+        assert s["with"]["method"] == "jwt" and s["with"]["exportToken"] is True
+
+
+# ---- concurrency -----------------------------------------------------------------------------------
+def _concurrency(name: str, job: dict[str, Any]) -> dict[str, Any]:
+    c = job.get("concurrency") or WF[name].get("concurrency")
+    assert c, f"{name}: a job without a concurrency group"
+    return dict(c)
+
+
+EXPECTED_GROUPS = {
+    ("ci.yml", "test"): ("ci-${{ github.event.pull_request.number || github.ref }}", True),
+    ("pr-preview.yml", "preview"): ("pr-preview-${{ github.event.pull_request.number }}", True),
+    ("pr-fork-notice.yml", "notice"): ("pr-fork-notice-${{ github.event.pull_request.number }}", True),
+    ("pr-environment.yml", "images"): ("stack-pr-${{ github.event.pull_request.number }}", True),
+    ("pr-environment.yml", "deploy"): ("stack-pr-${{ github.event.pull_request.number }}", True),
+    ("pr-environment.yml", "destroy"): ("stack-pr-${{ github.event.pull_request.number }}", True),
+    ("staging.yml", "images"): ("stack-staging", False),
+    ("staging.yml", "deploy"): ("stack-staging", False),
+    ("staging.yml", "release"): ("stack-staging", False),
+    ("staging.yml", "production-preview"): ("stack-staging", False),
+    ("production.yml", "plan"): ("stack-production", False),
+    ("production.yml", "deploy"): ("stack-production", False),
+    ("reaper.yml", "reap"): ("reaper", False),
+    ("drift.yml", "staging"): ("drift-staging", False),
+    ("drift.yml", "production"): ("drift-production", False),
+    ("drift.yml", "issue"): ("drift-issue", False),
+}
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_concurrency_group_per_stack(name: str, job_id: str, job: dict[str, Any]) -> None:
+    c = _concurrency(name, job)
+    group, cancels = EXPECTED_GROUPS[(name, job_id)]
+    assert c["group"] == group
+    cancel = c.get("cancel-in-progress", False)
+    if cancels:  # PR groups cancel superseded runs (an expression may spare specific events, checked below)
+        assert cancel is True or (isinstance(cancel, str) and cancel.startswith("${{"))
+    else:
+        assert cancel is False
+
+
+def test_pr_environment_cancels_superseded_deploys_but_never_a_close() -> None:
+    assert WF["pr-environment.yml"]["concurrency"]["cancel-in-progress"] == "${{ github.event.action != 'closed' }}"
+    assert WF["ci.yml"]["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+def test_production_never_cancels_a_running_deploy() -> None:
+    wf = WF["production.yml"]
+    assert wf["concurrency"] == {"group": "stack-production", "cancel-in-progress": False}
+    assert all("concurrency" not in job for job in jobs(wf).values()), "a job-level group would escape the lock"
+
+
+def test_groups_are_not_shared_across_workflows() -> None:
+    """A queued run replaces a pending one in the same group - across workflows too - so never share."""
+    owners: dict[str, set[str]] = {}
+    for name, _, job in ALL_JOBS:
+        owners.setdefault(_concurrency(name, job)["group"], set()).add(name)
+    assert {g: o for g, o in owners.items() if len(o) > 1} == {}
+
+
+# ---- what a PR can reach ---------------------------------------------------------------------------
+PROTECTED_ENVIRONMENTS = {"staging", "production", "production-readonly", "pr-reaper"}
+# Environments a PR job may name: they hold no secrets and exist only as the Vault roles' claims.
+PR_ENVIRONMENTS = {None, PR_NUMBER_ENV, "staging-preview"}
+PR_ALLOWED_SECRETS = {
+    "DOKPLOY_NO_ACCESS_API_KEY",
+    "PREVIEW_STATE_AWS_ACCESS_KEY_ID",
+    "PREVIEW_STATE_AWS_SECRET_ACCESS_KEY",
+    "DOKPLOY_PREVIEW_API_KEY",
+    "STAGING_STATE_READ_AWS_ACCESS_KEY_ID",
+    "STAGING_STATE_READ_AWS_SECRET_ACCESS_KEY",
+}
+PR_JOBS = [(n, j, job) for n, j, job in ALL_JOBS if triggers(WF[n]) & PR_EVENTS]
+
+
+def test_pr_reachable_jobs_are_the_ones_expected() -> None:
+    assert {(n, j) for n, j, _ in PR_JOBS} == {
+        ("ci.yml", "test"),
+        ("pr-preview.yml", "preview"),
+        ("pr-fork-notice.yml", "notice"),
+        ("pr-environment.yml", "images"),
+        ("pr-environment.yml", "deploy"),
+        ("pr-environment.yml", "destroy"),
+    }
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), PR_JOBS, ids=[f"{n}:{j}" for n, j, _ in PR_JOBS])
+def test_no_pr_reachable_job_holds_anything_of_staging_or_production(
+    name: str, job_id: str, job: dict[str, Any]
+) -> None:
+    env = environment_name(job)
+    assert env in PR_ENVIRONMENTS and env not in PROTECTED_ENVIRONMENTS, f"{name}:{job_id} uses environment {env}"
+    used = secrets_used(job)
+    assert used <= PR_ALLOWED_SECRETS, f"{name}:{job_id} reaches {used - PR_ALLOWED_SECRETS}"
+    assert {s for s in used if s.startswith("DOKPLOY_")} <= {"DOKPLOY_PREVIEW_API_KEY", "DOKPLOY_NO_ACCESS_API_KEY"}
+    assert set(vault_roles(job)) <= {"finance_report-preview", "finance_report-pr-preview"}
+    assert "uses" not in job, "a reusable workflow would hide what the job can reach"
+
+
+def test_the_preview_identity_can_change_nothing() -> None:
+    job = jobs(WF["pr-preview.yml"])["preview"]
+    assert vault_roles(job) == ["finance_report-pr-preview"]  # decrypt with staging's transit key, nothing else
+    assert environment_name(job) == "staging-preview"  # the role's environment claim; no deployment, no secrets
+    assert secrets_used(job) == {
+        "STAGING_STATE_READ_AWS_ACCESS_KEY_ID",
+        "STAGING_STATE_READ_AWS_SECRET_ACCESS_KEY",
+        "DOKPLOY_NO_ACCESS_API_KEY",  # a member with no project access: preflight passes, it can act on nothing
+    }
+    assert all("pulumi up" not in s and "pulumi destroy" not in s for s in run_scripts(job))
+
+
+@pytest.mark.parametrize("name", ["pr-preview.yml", "pr-environment.yml"])
+def test_pr_workflows_skip_forks(name: str) -> None:
+    for job in jobs(WF[name]).values():
+        assert SAME_REPO in str(job["if"])
+
+
+def test_fork_notice_runs_no_pr_code() -> None:
+    (job,) = jobs(WF["pr-fork-notice.yml"]).values()
+    assert str(job["if"]) == SAME_REPO.replace("==", "!=")
+    assert uses(job) == [], "pull_request_target must not check out or run anything from the PR"
+    assert secrets_used(job) == set()
+
+
+# Secrets that can change (or read) staging or production live in environments that admit only main or
+# release tags; each may appear only in jobs bound to its environment.
+SECRET_HOMES = {
+    "DOKPLOY_STAGING_API_KEY": {"staging"},
+    "STAGING_STATE_AWS_ACCESS_KEY_ID": {"staging"},
+    "STAGING_STATE_AWS_SECRET_ACCESS_KEY": {"staging"},
+    "DOKPLOY_PRODUCTION_API_KEY": {"production"},
+    "PRODUCTION_STATE_AWS_ACCESS_KEY_ID": {"production"},
+    "PRODUCTION_STATE_AWS_SECRET_ACCESS_KEY": {"production"},
+    "DOKPLOY_OBSERVER_API_KEY": {"production-readonly"},
+    "PRODUCTION_STATE_READ_AWS_ACCESS_KEY_ID": {"production-readonly"},
+    "PRODUCTION_STATE_READ_AWS_SECRET_ACCESS_KEY": {"production-readonly"},
+    "GH_ADMIN_TOKEN": {"staging", "production"},
+    "GH_ENVIRONMENTS_TOKEN": {"pr-reaper"},
+}
+# Each Vault JWT role is bound to GitHub environment claims (components/vault/authority.py JWT_ROLES).
+VAULT_ROLE_HOMES: dict[str, set[str | None]] = {
+    "finance_report-staging": {"staging"},
+    "finance_report-production": {"production"},
+    "finance_report-production-readonly": {"production-readonly"},
+    "finance_report-preview": {PR_NUMBER_ENV, "pr-reaper"},
+    "finance_report-pr-preview": {"staging-preview"},
+}
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_environment_secrets_and_vault_roles_stay_in_their_environment(
+    name: str, job_id: str, job: dict[str, Any]
+) -> None:
+    env = environment_name(job)
+    for secret in secrets_used(job):
+        assert secret in SECRET_HOMES or secret in PR_ALLOWED_SECRETS, f"undocumented secret {secret}"
+        if secret in SECRET_HOMES:
+            assert env in SECRET_HOMES[secret], f"{name}:{job_id} uses {secret} outside {SECRET_HOMES[secret]}"
+    for role in vault_roles(job):
+        assert env in VAULT_ROLE_HOMES[role], f"{name}:{job_id} logs into {role} in environment {env}"
+
+
+# ---- production: plan, approval, apply exactly that plan -------------------------------------------
+def _step_index(job: dict[str, Any], pattern: str) -> int:
+    for i, s in enumerate(steps(job)):
+        if re.search(pattern, str(s.get("run", "")) + " " + str(s.get("uses", ""))):
+            return i
+    raise AssertionError(f"no step matches {pattern}")
+
+
+def test_production_applies_the_saved_plan_after_the_approval_gate() -> None:
+    wf = jobs(WF["production.yml"])
+    plan, deploy = wf["plan"], wf["deploy"]
+    # The plan is made before any approval, by the read-only identity, and saved.
+    assert environment_name(plan) == "production-readonly" and vault_roles(plan) == [
+        "finance_report-production-readonly"
+    ]
+    preview = steps(plan)[_step_index(plan, r"pulumi preview --stack production")]["run"]
+    m = re.search(r"--save-plan (\S+)", preview)
+    assert m, "the production preview must --save-plan"
+    plan_file = m.group(1)
+    assert "GITHUB_STEP_SUMMARY" in preview, "what reviewers approve is shown in the job summary"
+    assert _step_index(plan, r"ops verify-images") < _step_index(plan, r"--save-plan")
+    assert _step_index(plan, r"upload-artifact") > _step_index(plan, r"--save-plan")
+    assert all("pulumi up" not in s for s in run_scripts(plan))
+    # The gate: the deploy job needs the plan and is bound to the `production` environment (its reviewers).
+    assert deploy["needs"] == "plan" and environment_name(deploy) == "production"
+    fetch = _step_index(deploy, r"gh run download")
+    check = _step_index(deploy, r"sha256sum --check")
+    login = _step_index(deploy, r"hashicorp/vault-action@")
+    up = _step_index(deploy, r"pulumi up")
+    assert fetch <= check < up and login < up
+    up_script = steps(deploy)[up]["run"]
+    assert f"--plan {plan_file}" in up_script
+    assert all(re.search(r"pulumi up\b(?!.*--plan)", line) is None for line in up_script.splitlines())
+    assert vault_roles(deploy) == ["finance_report-production"]
+    assert _step_index(deploy, r"ops smoke") > up
+    assert "--previous" in steps(deploy)[_step_index(deploy, r"ops smoke")]["run"]
+
+
+def test_production_does_not_build_images() -> None:
+    for job in jobs(WF["production.yml"]).values():
+        assert not any("docker/build-push-action" in u or "setup-buildx" in u for u in uses(job))
+        assert job["permissions"].get("packages") == "read"
+
+
+@pytest.mark.parametrize("name", ["pr-environment.yml", "staging.yml"])
+def test_images_are_built_by_a_job_without_identities_before_the_deploy(name: str) -> None:
+    wf = jobs(WF[name])
+    images, deploy = wf["images"], wf["deploy"]
+    assert deploy["needs"] == "images"
+    assert vault_roles(images) == [] and secrets_used(images) == set() and environment_name(images) is None
+    builds = [s for s in steps(images) if str(s.get("uses", "")).startswith("docker/build-push-action@")]
+    assert [s["with"]["context"] for s in builds] == [
+        "${{ steps.plan.outputs.backend_context }}",
+        "${{ steps.plan.outputs.frontend_context }}",
+    ]
+    assert all(s["with"]["push"] is True for s in builds)
+    assert not any("docker/" in u for u in uses(deploy)), "the deploy job pushes nothing"
+
+
+def test_staging_releases_after_a_healthy_deploy_then_previews_production_read_only() -> None:
+    wf = jobs(WF["staging.yml"])
+    deploy = wf["deploy"]
+    assert _step_index(deploy, r"pulumi up --stack staging") < _step_index(deploy, r"ops smoke --stack staging")
+    assert wf["release"]["needs"] == "deploy"
+    assert _step_index(wf["release"], r"ops next-version") < _step_index(wf["release"], r"ops retag")
+    preview = wf["production-preview"]
+    assert preview["needs"] == "release" and environment_name(preview) == "production-readonly"
+    assert all("pulumi up" not in s for s in run_scripts(preview))
+    assert any("GITHUB_STEP_SUMMARY" in s and "pulumi preview --stack production" in s for s in run_scripts(preview))
+
+
+def test_drift_runs_each_stack_with_its_identity_and_one_issue_job() -> None:
+    wf = jobs(WF["drift.yml"])
+    assert vault_roles(wf["staging"]) == ["finance_report-staging"]
+    assert vault_roles(wf["production"]) == ["finance_report-production-readonly"]
+    assert environment_name(wf["production"]) == "production-readonly"
+    assert "drift-check --stack staging" in run_scripts(wf["staging"])[0]
+    assert "drift-check --stack production" in run_scripts(wf["production"])[0]
+    assert wf["issue"]["needs"] == ["staging", "production"] and "always()" in wf["issue"]["if"]
+    assert vault_roles(wf["issue"]) == []
+
+
+# ---- hygiene ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_no_expression_is_expanded_inside_a_script(name: str, job_id: str, job: dict[str, Any]) -> None:
+    """Values reach scripts through `env:` only, so no input can become shell code."""
+    for script in run_scripts(job):
+        assert "${{" not in script, f"{name}:{job_id}: {script[:80]}"
+
+
+@pytest.mark.parametrize(("name", "job_id", "job"), ALL_JOBS, ids=[f"{n}:{j}" for n, j, _ in ALL_JOBS])
+def test_checkouts_do_not_persist_credentials(name: str, job_id: str, job: dict[str, Any]) -> None:
+    for s in steps(job):
+        if str(s.get("uses", "")).startswith("actions/checkout@"):
+            assert s["with"]["persist-credentials"] is False
+
+
+def test_comment_steps_never_fail_the_pr() -> None:
+    for name in ("pr-preview.yml", "pr-environment.yml", "pr-fork-notice.yml"):
+        for job in jobs(WF[name]).values():
+            for s in steps(job):
+                if "comment" in str(s.get("name", "")):
+                    assert s.get("continue-on-error") is True, f"{name}: {s['name']}"
+
+
+def test_ci_job_names_are_the_required_checks() -> None:
+    assert ci_job_names() == list(REQUIRED_CHECKS)
+
+
+# ---- agreement with the Vault bootstrap (the roles' claims, audience, transit key) -----------------
+def test_every_vault_login_matches_a_bootstrapped_jwt_role() -> None:
+    from fnmatch import fnmatchcase
+
+    from components.vault.authority import JWT_ROLES, PREVIEW_GROUP, transit_key
+    from components.vault.connection import DEFAULT_JWT_AUDIENCE
+
+    roles = {r.name: r for r in JWT_ROLES}
+    for name, job_id, job in ALL_JOBS:
+        env = environment_name(job)
+        for s in steps(job):
+            if not str(s.get("uses", "")).startswith("hashicorp/vault-action@"):
+                continue
+            role = roles.get(s["with"]["role"])
+            assert role is not None, f"{name}:{job_id}: no bootstrapped JWT role {s['with']['role']}"
+            assert s["with"]["jwtGithubAudience"] == DEFAULT_JWT_AUDIENCE
+            claim = "pr-7" if env == PR_NUMBER_ENV else str(env)  # what GitHub puts in the token for PR 7
+            match = fnmatchcase if role.glob else str.__eq__
+            assert any(match(claim, pattern) for pattern in role.environments), f"{name}:{job_id}: {claim}"
+    assert WF["pr-environment.yml"]["env"]["SECRETS_PROVIDER"] == f"hashivault://{transit_key(PREVIEW_GROUP)}"
