@@ -398,3 +398,15 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         project_ref=project_ref,
         adoption=_adoption(config.get("adopt"), kind, services, owns),
     )
+
+
+def data_protected(stack: str) -> bool:
+    """Whether a stack's data-bearing objects are protected (for the policy pack, which sees only URNs)."""
+    kind, _ = parse_stack(stack)
+    return bool(_PER_KIND[kind]["protect"])
+
+
+def requires_digest_images(stack: str) -> bool:
+    """Whether a stack runs released images by digest only."""
+    kind, _ = parse_stack(stack)
+    return _PER_KIND[kind]["image_policy"] is ImagePolicy.VERIFY_DIGEST
