@@ -24,14 +24,14 @@ APP_IMAGE_PREFIX = "ghcr.io/"
 def _protected_data(args: ResourceValidationArgs, report: ReportViolation) -> None:
     message = protection_violation(args.urn, args.resource_type, args.name, bool(args.opts.protect))
     if message:
-        report(message)
+        report(message, args.urn)
 
 
 def _digest_images(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not args.resource_type.endswith("dokploy:Compose") or not requires_digest_images(stack_of(args.urn)):
         return
     for ref in unpinned_app_images(args.props, APP_IMAGE_PREFIX):
-        report(f"{args.name} runs {ref} by tag; production runs released images by digest only")
+        report(f"{args.name} runs {ref} by tag; production runs released images by digest only", args.urn)
 
 
 PolicyPack(
