@@ -24,7 +24,6 @@ PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
-DEFAULT_DOKPLOY_URL = "https://cloud.zitian.party"  # seed §1 (the API lives under /api)
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
@@ -119,8 +118,7 @@ class Environment:
     managers: Managers
     routing: Routing
     deploy_timeout_seconds: int
-    dokploy_url: str  # the Dokploy server this stack talks to (dokploy:url)
-    vault_address: str  # the Vault/OpenBao this stack talks to (vault:address)
+    vault_address: str  # the Vault/OpenBao this stack talks to (vault:address or VAULT_ADDR)
     vault_agent_address: str  # the Vault address the vault-agent sidecars use from inside Dokploy
     project_ref: str | None  # non-owners: the id of the project their environment lives in (else looked up)
     adoption: Adoption
@@ -363,7 +361,6 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
-    dokploy_url = _url(config, "dokployUrl", DEFAULT_DOKPLOY_URL)
     vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS)
 
     return Environment(
@@ -392,7 +389,6 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
             health_path=str(config.get("healthPath") or f"{api_path}/health"),
         ),
         deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
-        dokploy_url=dokploy_url,
         vault_address=vault_address,
         vault_agent_address=_url(config, "vaultAgentAddress", vault_address),
         project_ref=project_ref,

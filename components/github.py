@@ -2,7 +2,8 @@
 
 Who owns what:
 - the one long-lived owner stack (`env.owns_projects`: staging) owns the shared objects, protected:
-  `main`'s ruleset and the gates `staging`, `production` and `production-readonly`. It owns
+  `main`'s ruleset and the environments `staging`, `production`, `production-readonly`, `staging-preview`
+  (PR previews) and `pr-reaper`. It owns
   production's gate too because GitHub silently creates a missing environment, unprotected, the first
   time a job names it: the gate must exist before production's first run, and staging runs first.
 - every stack owns its own variables (stack name, URL) in its environment(s);
@@ -35,6 +36,8 @@ GITHUB_ACTIONS_APP_ID = 15368
 MAIN_BRANCH = "main"
 RELEASE_TAG_PATTERN = "v*.*.*"  # GitHub's fnmatch syntax; the program itself then insists on vX.Y.Z
 READONLY_ENVIRONMENT = "production-readonly"
+PREVIEW_ENVIRONMENT = "staging-preview"
+REAPER_ENVIRONMENT = "pr-reaper"
 STACK_VARIABLE = "PULUMI_STACK"  # vars.PULUMI_STACK in the workflows
 URL_VARIABLE = "ENVIRONMENT_URL"  # vars.ENVIRONMENT_URL; the deploying job sets `environment.url` from it
 MAX_REVIEWERS = 6  # GitHub's limit for required reviewers (users and teams together)
@@ -65,11 +68,7 @@ class GithubPlan:
 
 def plan_for(env: Environment) -> GithubPlan:
     variables = ((STACK_VARIABLE, env.stack), (URL_VARIABLE, env.url))
-    if env.kind is Kind.PREVIEW:
-        if env.owns_projects:
-            raise GithubConfigError(
-                f"stack {env.stack} is a PR stack and can never own shared objects; unset ownsProjects"
-            )
+    if env.kind is Kind.PREVIEW:  # the model already refuses a PR stack that claims ownership
         return GithubPlan(
             environments=(EnvironmentSpec(env.name),),
             variables=tuple((env.name, k, v) for k, v in variables),
@@ -85,7 +84,14 @@ def plan_for(env: Environment) -> GithubPlan:
         gates = (
             EnvironmentSpec("staging", branch_patterns=(MAIN_BRANCH,), shared=True),
             EnvironmentSpec("production", tag_patterns=(RELEASE_TAG_PATTERN,), reviewed=True, shared=True),
-            EnvironmentSpec(READONLY_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), shared=True),
+            # Production's plan job runs on the release tag before approval, and drift runs from main.
+            EnvironmentSpec(
+                READONLY_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), tag_patterns=(RELEASE_TAG_PATTERN,), shared=True
+            ),
+            # PR previews run on PR branches: no branch policy; its Vault role can only decrypt staging's state.
+            EnvironmentSpec(PREVIEW_ENVIRONMENT, shared=True),
+            # The reaper holds the only token that may delete pr-<N> environments: main's code only.
+            EnvironmentSpec(REAPER_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), shared=True),
         )
     return GithubPlan(
         environments=gates,

@@ -9,6 +9,7 @@ resource is registered - so nothing changes anywhere, also under `up --skip-prev
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -63,9 +64,8 @@ def read_model(stack: str | None = None) -> Environment:
     config: dict[str, Any] = {k: v for k in MODEL_KEYS if (v := cfg.get(k)) is not None}
     if (adopt := cfg.get_object("adopt")) is not None:
         config["adopt"] = adopt
-    if url := pulumi.Config("dokploy").get("url"):
-        config["dokployUrl"] = url
-    if address := pulumi.Config("vault").get("address"):
+    # Where Pulumi's Vault provider will look: config, else the environment at call time.
+    if address := pulumi.Config("vault").get("address") or os.environ.get("VAULT_ADDR"):
         config["vaultAddress"] = address
     return environment_for(stack, config)
 
@@ -103,19 +103,20 @@ def find_shared_project(client: dokploy.DokployClient, env: Environment) -> str:
         return found[0]
     if not found:
         raise PreflightError(
-            f"Dokploy at {env.dokploy_url} has no project {name!r} created by an owner stack "
+            f"Dokploy at {client.settings.url} has no project {name!r} created by an owner stack "
             f"({' or '.join(OWNER_STACKS)}); run `pulumi up` of that stack first, or set financeReport:projectId"
         )
     raise PreflightError(
-        f"Dokploy at {env.dokploy_url} has {len(found)} owned projects named {name!r} ({', '.join(found)}); "
+        f"Dokploy at {client.settings.url} has {len(found)} owned projects named {name!r} ({', '.join(found)}); "
         "set financeReport:projectId to the right one"
     )
 
 
-def dokploy_settings(env: Environment) -> ClientSettings:
-    # Raw config read: the key is a secret, and this value never leaves this process.
-    key = pulumi.runtime.get_config("dokploy:apiKey")
-    return dokploy.resolve_settings({"dokploy:url": env.dokploy_url, "dokploy:apiKey": key})
+def dokploy_settings() -> ClientSettings:
+    """The settings the Dokploy provider will use: stack config first, then DOKPLOY_URL / DOKPLOY_API_KEY."""
+    # Raw reads: the key is a secret and never leaves this process.
+    keys = ("dokploy:url", "dokploy:apiKey")
+    return dokploy.resolve_settings({k: pulumi.runtime.get_config(k) for k in keys})
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class Checked:
 def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -> Checked:
     """Dokploy (key, version, the shared project), Vault (reachable, capabilities), registry (production)."""
     try:
-        settings = dokploy_settings(env)
+        settings = dokploy_settings()
         problem = dokploy.preflight(settings.url, settings.api_key)
         if problem:
             raise PreflightError(problem)

@@ -6,6 +6,7 @@ the real queries return them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dokploy_local.store import Store
@@ -21,7 +22,7 @@ def _services(compose: list[Row]) -> Row:
     return out
 
 
-def project_listing(store: Store, projects: list[Row], visible: Any) -> list[Row]:
+def project_listing(store: Store, projects: list[Row], visible: Callable[[Row], bool]) -> list[Row]:
     """`project.all`: each project with environment summaries and `{composeId, name, composeStatus}` per compose."""
     envs = store.children_of_many("environment", [p["projectId"] for p in projects])
     composes = store.children_of_many("compose", [e["environmentId"] for es in envs.values() for e in es])

@@ -143,6 +143,8 @@ class Bootstrap:
                 self.c.hv.sys.enable_auth_method(kind, path=path)
             else:
                 self.c.hv.sys.enable_secrets_engine(kind, path=path, options=dict(options or {}))
+        if kind == "kv":
+            self.c.wait_kv_ready(path)
         self.changes.append(Change("auth mount" if auth else "mount", path, "created"))
 
     def token_role(self, name: str, policy: str, max_ttl: int, aliases: Sequence[str] = ()) -> None:

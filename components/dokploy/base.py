@@ -9,6 +9,7 @@ its own client from it and the environment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -55,8 +56,6 @@ class DokployProvider(ResourceProvider):
         return DokployClient(resolve_settings(self._stack_config()), secrets=secrets)
 
     def default_server_id(self) -> str | None:
-        import os
-
         value = self._stack_config().get(CONFIG_SERVER) or os.environ.get(ENV_SERVER)
         return str(value) if value else None
 
@@ -67,6 +66,14 @@ def field_diff(olds: Props, news: Props, fields: Sequence[str], replace_fields: 
     changed = [f for f in fields if olds.get(f) != news.get(f)]
     replaces = [f for f in changed if f in replace_set]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+
+def adopt_replacement(id_: str, news: Props) -> DiffResult | None:
+    """An `adopt_id` naming another object than the one managed means: manage that one instead."""
+    adopt = news.get("adopt_id")
+    if adopt and not is_unknown(adopt) and adopt != id_:
+        return DiffResult(changes=True, replaces=["adopt_id"], stables=[], delete_before_replace=True)
+    return None
 
 
 def failures_for(errors: Mapping[str, str]) -> list[CheckFailure]:

@@ -244,7 +244,7 @@ class DokployClient:
                 ) from None
             raise
         except DokployServerError as exc:
-            if not repeat_safe:
+            if not repeat_safe and not isinstance(exc, DokployThrottledError):  # a 429 never ran
                 raise UncertainWriteError(
                     f"Dokploy {procedure}: the server failed after receiving the request ({exc}); "
                     "it may have been applied",
@@ -291,18 +291,26 @@ class DokployClient:
             raise DokployThrottledError(
                 f"Dokploy {procedure}: 429 Too Many Requests", procedure=procedure, retry_after=_retry_after(resp)
             )
-        if resp.status_code == 401:
+        if resp.status_code == 401 and code is None:
+            # The auth wrapper's bare {"message": "Unauthorized"}: the key itself was not accepted.
             raise DokployAuthError(
                 f"Dokploy {procedure}: 401 Unauthorized - the API key is wrong, expired or rate-limited (Dokploy "
-                f"answers all three the same way), or it is not an owner/admin key of this organization; check "
-                f"{CONFIG_KEY} / {ENV_KEY}" + (f" ({message})" if code else ""),
+                f"answers all three the same way); check {CONFIG_KEY} / {ENV_KEY}",
+                procedure=procedure,
+                status=401,
+            )
+        if resp.status_code == 401:
+            # A procedure's own UNAUTHORIZED: the key works but its user may not touch this object.
+            raise DokployAuthError(
+                f"Dokploy {procedure}: 401 {code}: {message} - the key's user lacks access (a member key, or an id "
+                "from another organization or server); use an owner or admin key",
                 procedure=procedure,
                 status=401,
                 code=code,
             )
         cls = _ERRORS.get(resp.status_code)
         if cls is None:
-            cls = DokployServerError if resp.status_code >= 500 or resp.status_code == 429 else DokployHTTPError
+            cls = DokployServerError if resp.status_code >= 500 else DokployHTTPError
         raise cls(
             f"Dokploy {procedure}: HTTP {resp.status_code}{' ' + code if code else ''}: {message}",
             procedure=procedure,

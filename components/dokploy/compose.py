@@ -29,6 +29,7 @@ from components.dokploy import dotenv
 from components.dokploy.base import (
     DokployProvider,
     Props,
+    adopt_replacement,
     create_or_adopt,
     failures_for,
     field_diff,
@@ -58,6 +59,7 @@ FIELDS = (
     "github",
     "env",
     "auto_deploy",
+    "create_env_file",
     "server_id",
     "app_name_base",
     "delete_volumes",
@@ -100,6 +102,8 @@ class ComposeProvider(DokployProvider):
         n["compose_type"] = n.get("compose_type") or "docker-compose"
         n["auto_deploy"] = bool(n.get("auto_deploy"))
         n["delete_volumes"] = bool(n.get("delete_volumes"))
+        n["app_name_base"] = n.get("app_name_base") or n.get("name") or "app"
+        n["create_env_file"] = True  # the env reaches the services through the generated .env file
         env = n.get("env")
         n["env"] = dict(env) if isinstance(env, Mapping) else (env or {})
         n["git"] = _normalise_git(n.get("git"))
@@ -130,9 +134,14 @@ class ComposeProvider(DokployProvider):
         return CheckResult(n, failures_for(errors))
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
-        if news.get("adopt_id") and news.get("adopt_id") != _id:
-            return DiffResult(changes=True, replaces=["adopt_id"], stables=[], delete_before_replace=False)
-        return field_diff(olds, news, FIELDS, REPLACE)
+        adopted = adopt_replacement(_id, news)
+        if adopted:
+            return adopted
+        result = field_diff(olds, news, FIELDS, REPLACE)
+        # The old stack must be down before the new one starts: compose files commonly pin container names
+        # and host ports, so running both (Pulumi's default create-before-delete) would fail the new deploy.
+        result.delete_before_replace = bool(result.replaces)
+        return result
 
     def create(self, props: Props) -> CreateResult:
         with self.client(secrets=_secrets(props)) as c:
@@ -247,7 +256,7 @@ def _update(c: DokployClient, cid: str, props: Props) -> None:
         "composeType": props["compose_type"],
         "env": dotenv.render(props.get("env") or {}),
         "autoDeploy": bool(props.get("auto_deploy")),
-        "createEnvFile": True,
+        "createEnvFile": True,  # v0.30+; older servers drop the key and always write the file
         **source_fields(props),
     }
     if c.mutate("compose.update", body, repeat_safe=True) is None:
@@ -294,6 +303,7 @@ def _outputs(row: dict[str, Any], props: Props) -> Props:
         "github": github,
         "env": dotenv.parse(row.get("env") or ""),
         "auto_deploy": bool(row.get("autoDeploy")),
+        "create_env_file": row.get("createEnvFile") is not False,  # absent before v0.30: always written
         "server_id": row.get("serverId") or None,
         # Kept from the inputs: Dokploy has no such fields.
         "app_name_base": props.get("app_name_base"),

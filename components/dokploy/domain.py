@@ -23,6 +23,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components.dokploy.base import (
     DokployProvider,
     Props,
+    adopt_replacement,
     create_or_adopt,
     failures_for,
     field_diff,
@@ -60,33 +61,36 @@ class DomainProvider(DokployProvider):
         n["host"] = n["host"].strip().lower() if isinstance(n.get("host"), str) else n.get("host")
         n["path"] = n.get("path") or "/"
         n["internal_path"] = n.get("internal_path") or "/"
-        n["https"] = bool(n.get("https"))
-        n["strip_path"] = bool(n.get("strip_path"))
-        n["certificate_type"] = n.get("certificate_type") or ("letsencrypt" if n["https"] else "none")
+        for flag in ("https", "strip_path"):
+            n[flag] = n.get(flag) if is_unknown(n.get(flag)) else bool(n.get(flag))
+        if not n.get("certificate_type") and not is_unknown(n["https"]):
+            n["certificate_type"] = "letsencrypt" if n["https"] else "none"
         n["custom_cert_resolver"] = n.get("custom_cert_resolver") or None
-        if not is_unknown(n["host"]) and not (isinstance(n["host"], str) and _HOST.match(n["host"])):
+        known = {k for k, v in n.items() if not is_unknown(v)}  # unknown values are checked once known
+        if "host" in known and not (isinstance(n["host"], str) and _HOST.match(n["host"])):
             errors["host"] = f"{n['host']!r} is not a host name (letters, digits, '-' and dots; no scheme or path)"
-        if not is_unknown(n.get("port")):
+        if "port" in known:
             try:
-                n["port"] = int(n["port"])
+                n["port"] = int(n.get("port"))  # type: ignore[arg-type]
                 if not 1 <= n["port"] <= 65535:
                     raise ValueError
-            except (TypeError, ValueError, KeyError):
+            except (TypeError, ValueError):
                 errors["port"] = "port must be the container port, 1-65535"
         if not n.get("service_name"):
             errors["service_name"] = "a compose domain needs service_name: the service key in the compose file"
-        if n["certificate_type"] not in CERTIFICATE_TYPES:
-            errors["certificate_type"] = f"certificate_type must be one of {', '.join(CERTIFICATE_TYPES)}"
-        elif n["https"] and n["certificate_type"] == "none":
-            errors["certificate_type"] = "https needs certificate_type letsencrypt or custom"
-        elif n["certificate_type"] == "custom" and not n["custom_cert_resolver"]:
-            errors["custom_cert_resolver"] = "certificate_type custom needs custom_cert_resolver"
-        if n["strip_path"] and n["path"] == "/":
+        if {"https", "certificate_type", "custom_cert_resolver"} <= known:
+            if n["certificate_type"] not in CERTIFICATE_TYPES:
+                errors["certificate_type"] = f"certificate_type must be one of {', '.join(CERTIFICATE_TYPES)}"
+            elif n["https"] and n["certificate_type"] == "none":
+                errors["certificate_type"] = "https needs certificate_type letsencrypt or custom"
+            elif n["certificate_type"] == "custom" and not n["custom_cert_resolver"]:
+                errors["custom_cert_resolver"] = "certificate_type custom needs custom_cert_resolver"
+        if {"strip_path", "path"} <= known and n["strip_path"] and n["path"] == "/":
             errors["strip_path"] = "strip_path needs a path other than '/'"
         return CheckResult(n, failures_for(errors))
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
-        return field_diff(olds, news, FIELDS, REPLACE)
+        return adopt_replacement(_id, news) or field_diff(olds, news, FIELDS, REPLACE)
 
     def create(self, props: Props) -> CreateResult:
         with self.client() as c:

@@ -16,6 +16,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components.dokploy.base import (
     DokployProvider,
     Props,
+    adopt_replacement,
     create_or_adopt,
     failures_for,
     field_diff,
@@ -61,10 +62,7 @@ class EnvironmentProvider(DokployProvider):
         fields = [f for f in FIELDS if not (news.get("adopt_default") and f == "description")]
         if news.get("adopt_default") and news.get("description") is not None:
             fields.append("description")
-        result = field_diff(olds, news, fields, REPLACE)
-        if news.get("adopt_id") and news.get("adopt_id") != _id:
-            return DiffResult(changes=True, replaces=["adopt_id"], stables=[], delete_before_replace=False)
-        return result
+        return adopt_replacement(_id, news) or field_diff(olds, news, fields, REPLACE)
 
     def create(self, props: Props) -> CreateResult:
         with self.client() as c:

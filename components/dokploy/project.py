@@ -16,6 +16,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components.dokploy.base import (
     DokployProvider,
     Props,
+    adopt_replacement,
     create_or_adopt,
     failures_for,
     field_diff,
@@ -59,10 +60,7 @@ class ProjectProvider(DokployProvider):
         return CheckResult(news, failures_for(errors))
 
     def diff(self, _id: str, olds: Props, news: Props) -> DiffResult:
-        result = field_diff(olds, news, FIELDS)
-        if news.get("adopt_id") and news.get("adopt_id") != _id:
-            result = DiffResult(changes=True, replaces=["adopt_id"], stables=[], delete_before_replace=False)
-        return result
+        return adopt_replacement(_id, news) or field_diff(olds, news, FIELDS)
 
     def create(self, props: Props) -> CreateResult:
         with self.client() as c:

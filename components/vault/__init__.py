@@ -23,7 +23,7 @@ from components.vault.errors import (
     VaultUnreachable,
 )
 from components.vault.keys import Endpoints, KeyClass, KeySpec, ServiceSecrets, secret_layout, service_keys
-from components.vault.preflight import preflight, preflight_error
+from components.vault.preflight import preflight, preflight_error, transit_preflight
 
 if TYPE_CHECKING:
     from components.vault.component import VaultSecrets, VaultSecretsArgs
@@ -52,6 +52,7 @@ __all__ = [
     "preflight_error",
     "secret_layout",
     "service_keys",
+    "transit_preflight",
 ]
 
 _LAZY = {

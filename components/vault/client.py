@@ -6,6 +6,7 @@ and the path. Values read or written are returned, never put into a message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -143,6 +144,17 @@ class VaultClient:
         if data.get("data") is None or meta.get("deletion_time"):
             return None, int(meta.get("version") or 0)
         return {str(k): str(v) for k, v in data["data"].items()}, int(meta.get("version") or 0)
+
+    def wait_kv_ready(self, mount: str, timeout: float = 30.0) -> None:
+        """A freshly mounted KV v2 upgrades its storage first and refuses requests meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with translated(self.address, f"probe KV mount {mount}"):
+                resp = self.hv.adapter.get(f"/v1/{mount}/data/readiness-probe", raise_exception=False)
+            status = getattr(resp, "status_code", 200)
+            if status != 400 or time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
 
     def kv_write(self, mount: str, path: str, data: Mapping[str, str], cas: int) -> int:
         """Write the whole secret with check-and-set on the version read, so a concurrent hand edit is not lost."""

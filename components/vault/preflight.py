@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from components.environment import Environment
-from components.vault.authority import Access, missing_capabilities, required_capabilities
+from components.vault.authority import TRANSIT_MOUNT, Access, missing_capabilities, required_capabilities
 from components.vault.client import VaultClient, kv_display
 from components.vault.connection import VaultConnection
 from components.vault.errors import MissingProvidedKey, VaultError, VaultPermissionDenied
@@ -58,3 +58,24 @@ def preflight_error(*args: object, **kwargs: object) -> str | None:
     except VaultError as exc:
         return str(exc)
     return None
+
+
+def transit_preflight(
+    key: str,
+    connection: VaultConnection | None = None,
+    *,
+    encrypt: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Before `pulumi` opens a `hashivault://<key>` stack: the token may decrypt (and, for `stack init`,
+    encrypt) with the key. The CLI's own failure is a multi-line API dump; this is one line."""
+    client = VaultClient.connect(connection, environ)
+    client.health()
+    client.lookup_self()
+    paths = [f"{TRANSIT_MOUNT}/decrypt/{key}"] + ([f"{TRANSIT_MOUNT}/encrypt/{key}"] if encrypt else [])
+    missing = missing_capabilities({p: {"update"} for p in paths}, client.capabilities(paths))
+    if missing:
+        raise VaultPermissionDenied(
+            f"Vault at {client.address}: this identity may not use transit key {key} ({', '.join(missing)}); "
+            "it cannot open this stack's secrets"
+        )

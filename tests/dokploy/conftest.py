@@ -9,9 +9,12 @@ import pytest
 import respx
 import stamina
 
-from dokploy_local.testing import LocalDokploy, running_server
+from dokploy_local.testing import LocalDokploy
 from tests.dokploy.node_dotenv import NodeDotenv
 from tests.dokploy.openapi_check import RequestLog, SentRequest
+from tests.support import dokploy as shared_fixtures
+
+dokploy_server = shared_fixtures.dokploy_server  # the project's local-server fixture, used by `dokploy`
 
 # Every request any test in this folder makes the client send, for the OpenAPI check (test_zz_openapi.py).
 SUITE_LOG = RequestLog()
@@ -83,9 +86,8 @@ def check_server_requests(server: LocalDokploy, since: int = 0) -> int:
 
 
 @pytest.fixture
-def dokploy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDokploy]:
-    """A fresh local Dokploy server (deploys take 50 ms); its requests are checked against the document."""
-    with running_server(tmp_path_factory.mktemp("dokploy"), api_key=KEY, knobs={"deploy_duration_ms": 50}) as server:
-        yield server
-        server.set_knobs(error_rate=0, drop_rate=0, timeout_rate=0, commit_drop_rate=0)
-        check_server_requests(server)
+def dokploy(request: pytest.FixtureRequest) -> Iterator[LocalDokploy]:
+    """The shared fresh local Dokploy server; what reached it is checked against the OpenAPI document."""
+    server: LocalDokploy = request.getfixturevalue("dokploy_server")
+    yield server
+    check_server_requests(server)

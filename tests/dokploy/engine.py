@@ -34,7 +34,9 @@ COMPOSE_FILE = textwrap.dedent(
 class EngineRun:
     """One project + stack against one local Dokploy; every CLI output is kept for the leak check."""
 
-    def __init__(self, tmp: Path, program: str, server: LocalDokploy, *, secrets: dict[str, str], copy_code: bool = False):
+    def __init__(
+        self, tmp: Path, program: str, server: LocalDokploy, *, secrets: dict[str, str], copy_code: bool = False
+    ):
         files = {}
         if copy_code:  # the provider code lives in the project itself, so a test can change it
             for path in [REPO / "components" / "__init__.py", *sorted((REPO / "components" / "dokploy").glob("*.py"))]:

@@ -52,7 +52,7 @@ def test_up_converges_under_faults_without_duplicates(tmp_path: Path, dokploy: L
     # (At -v=9 the engine itself logs the config values it sends to providers, secrets included.)
     run.log_args = ("-v=3", "--logtostderr", "--logflow")
     runs = 0
-    for runs in range(1, 4):  # noqa: B007 - `runs` is reported below
+    for runs in range(1, 4):
         proc = run.cli.run("up", "--yes", "--skip-preview", "--stack", "dev", *run.log_args, check=False)
         run.outputs.append(proc.stdout + proc.stderr)
         counts = objects(dokploy)

@@ -48,7 +48,7 @@ pulumi.export("deployment_id", deployment.deployment_id)
 pulumi.export("env", compose.env)
 """
 
-SECRETS = {"t:token": "tok'en \"quoted\" #not-a-comment =eq\nsecond line", "t:db_password": "p@ss/w0rd?&x=1"}
+SECRETS = {"t:token": 'tok\'en "quoted" #not-a-comment =eq\nsecond line', "t:db_password": "p@ss/w0rd?&x=1"}
 
 
 def desired_env(app_env: str = "one") -> dict[str, str]:
@@ -83,7 +83,8 @@ def live_compose(server: LocalDokploy, run: EngineRun) -> dict[str, object]:
 def test_lifecycle_through_the_cli(tmp_path: Path, dokploy: LocalDokploy) -> None:
     run = EngineRun(tmp_path, PROGRAM, dokploy, secrets=SECRETS)
 
-    # 1. Create everything; a second preview has nothing to do.
+    # 1. Create everything (previewed first: checks see unknown ids); a second preview has nothing to do.
+    assert "+ 9 to create" in run.preview()
     run.up()
     assert objects(dokploy) == {"projects": 1, "environments": 3, "composes": 1, "domains": 2, "deployments": 1}
     writes = run.writes_since_last()

@@ -25,7 +25,7 @@ Compose("app", environment_id=env.id, name="app", compose_file="services: {}\\n"
         env={"TOKEN": pulumi.Config("t").require_secret("token")})
 """
 
-PROBE = '''
+PROBE = """
 
 _original_init = DokployClient.__init__
 
@@ -37,7 +37,7 @@ def _probing_init(self, *args, **kwargs):
 
 
 DokployClient.__init__ = _probing_init
-'''
+"""
 
 
 @needs_pulumi

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
+from pulumi.output import Unknown
 
-from components.dokploy.base import DokployProvider
+from components.dokploy.base import UNKNOWN, DokployProvider
 from components.dokploy.compose import ComposeProvider
 from components.dokploy.deployment import ComposeDeploymentProvider
 from components.dokploy.domain import DomainProvider
@@ -138,7 +139,7 @@ def test_lost_create_answers_are_located_not_duplicated(dokploy: LocalDokploy) -
     dokploy.set_knobs(commit_drop_rate=1.0, fault_procedures=creates)  # every create commits, then no answer
     pid, _, pouts = s.project()
     eid, _, _ = s.env(pid)
-    cid, cins, _ = s.compose(eid)
+    cid, _, _ = s.compose(eid)
     s.domain(cid)
     dins = checked(s.deploys, {"compose_id": cid, "run_hash": "1" * 64, "marker": "d" * 12})
     deployed = s.deploys.create(dins)
@@ -156,7 +157,9 @@ def test_lost_create_answers_are_located_not_duplicated(dokploy: LocalDokploy) -
 def test_two_objects_with_one_marker_is_an_error_naming_both(dokploy: LocalDokploy) -> None:
     s = Stack(dokploy)
     ids = [
-        api(dokploy, "project.create", {"name": "x", "description": f"copy {i} [pulumi:{'e' * 12}]"})["project"]["projectId"]
+        api(dokploy, "project.create", {"name": "x", "description": f"copy {i} [pulumi:{'e' * 12}]"})["project"][
+            "projectId"
+        ]
         for i in range(2)
     ]
     with pytest.raises(AmbiguousMarkerError) as info:
@@ -231,9 +234,93 @@ def test_check_refuses_bad_inputs_with_clear_reasons(dokploy: LocalDokploy) -> N
     assert {f.property for f in failures} == {"host", "port", "service_name"}
 
 
+@pytest.mark.parametrize("unknown", [Unknown(), UNKNOWN], ids=["Unknown", "sentinel"])
+def test_check_during_preview_validates_what_is_known(dokploy: LocalDokploy, unknown: Any) -> None:
+    s = Stack(dokploy)
+    domain = {"compose_id": unknown, "host": "report.example.com", "port": 3000, "service_name": "web"}
+    assert s.domains.check({}, domain).failures == []
+    assert s.domains.check({}, {**domain, "https": unknown}).failures == []
+    assert [f.property for f in s.domains.check({}, {**domain, "host": "bad host"}).failures] == ["host"]
+    compose = {"environment_id": unknown, "name": "x", "compose_file": "a", "marker": "c" * 12}
+    assert s.composes.check({}, {**compose, "env": {"A": unknown}}).failures == []
+    assert [f.property for f in s.composes.check({}, {**compose, "env": {"1A": unknown}}).failures] == ["env"]
+    assert s.composes.check({}, {**compose, "env": unknown}).failures == []
+    assert s.composes.diff("c1", {"environment_id": "e1"}, {"environment_id": unknown}).replaces == ["environment_id"]
+    deployment = {"compose_id": unknown, "run_hash": unknown, "marker": "d" * 12}
+    assert s.deploys.check({}, deployment).failures == []
+
+
 def test_preflight(dokploy: LocalDokploy) -> None:
     assert preflight(dokploy.url, dokploy.api_key) is None
     bad_key = preflight(dokploy.url, "not-the-key")
     assert bad_key and "401" in bad_key and "not-the-key" not in bad_key and "\n" not in bad_key
     refused = preflight("http://127.0.0.1:9", dokploy.api_key, timeout_attempts=1)
     assert refused and "cannot connect" in refused
+
+
+def test_server_id_config_places_composes_on_that_server(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    provider = ComposeProvider()
+    provider.configure(
+        ConfigureRequest(
+            Config({"dokploy:url": dokploy.url, "dokploy:apiKey": dokploy.api_key, "dokploy:serverId": "srv-1"}, "t")
+        )
+    )
+    ins = checked(provider, {"environment_id": eid, "name": "app", "compose_file": "x", "marker": "9" * 12})
+    assert ins["server_id"] == "srv-1"
+    # The local server has no remote servers, so it refuses the id as Dokploy does for a server one may not use.
+    with pytest.raises(DokployError, match="not authorized to access this server") as info:
+        provider.create(ins)
+    assert "wrong, expired" not in str(info.value)
+    sent = [e for e in dokploy.requests() if e["procedure"] == "compose.create"]
+    assert sent[-1]["input"]["serverId"] == "srv-1"
+
+
+def test_a_member_key_is_told_apart_from_a_bad_key(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, pouts = s.project()
+    dokploy.add_member_key("member-key-0123456789", [])
+    member = ProjectProvider()
+    member.configure(
+        ConfigureRequest(Config({"dokploy:url": dokploy.url, "dokploy:apiKey": "member-key-0123456789"}, "t"))
+    )
+    with pytest.raises(DokployError) as info:
+        member.read(pid, pouts)
+    assert "owner or admin" in str(info.value) and "member-key-0123456789" not in str(info.value)
+
+
+def test_git_and_github_sources_and_stack_type_round_trip(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    git = {"url": "https://github.com/wangzitian0/infra2.git", "branch": "main", "compose_path": "fr/compose.yaml"}
+    cid, cins, couts = s.compose(eid, compose_file=None, git=git, compose_type="stack")
+    assert couts["source_type"] == "git" and couts["compose_file"] is None and couts["compose_type"] == "stack"
+    assert couts["git"] == {**git, "ssh_key_id": None}
+    assert not s.composes.diff(cid, s.composes.read(cid, couts).outs, cins).changes
+    github = {"github_id": "126refcRlCoWj6pmPXElU", "owner": "wangzitian0", "repository": "finance_report"}
+    gins = checked(s.composes, {**cins, "git": None, "github": github})
+    assert s.composes.diff(cid, couts, gins).replaces == []  # a new source is an update in place
+    gouts = s.composes.update(cid, couts, gins).outs
+    assert gouts["github"] == {**github, "branch": "main", "compose_path": "./docker-compose.yml"}
+    assert gouts["git"] is None and not s.composes.diff(cid, s.composes.read(cid, gouts).outs, gins).changes
+
+
+def test_adopting_live_project_environment_and_domain_by_id(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    live = api(dokploy, "project.create", {"name": "live", "description": "made by hand"})
+    pid, pins, pouts = s.project(adopt_id=live["project"]["projectId"])
+    assert pid == live["project"]["projectId"] and pouts["name"] == "finance_report" and pouts["marker"] == "a" * 12
+    env = api(dokploy, "environment.create", {"name": "staging", "projectId": pid})
+    eid, _, eouts = s.env(pid, adopt_id=env["environmentId"])
+    assert eid == env["environmentId"] and eouts["marker"] == "b" * 12
+    cid, _, _ = s.compose(eid)
+    dom = api(dokploy, "domain.create", {"host": "old.example.com", "composeId": cid, "domainType": "compose"})
+    did, dins, douts = s.domain(cid, adopt_id=dom["domainId"])
+    assert did == dom["domainId"] and douts["host"] == "report.example.com" and douts["service_name"] == "web"
+    assert not s.domains.diff(did, douts, dins).changes
+    assert s.projects.diff(pid, pouts, {**pins, "adopt_id": "another"}).replaces == ["adopt_id"]
+    counts = dokploy.count_objects()
+    assert (counts["projects"], counts["environments"], counts["domains"]) == (1, 2, 1)

@@ -16,7 +16,9 @@ def env_id(api: Api) -> str:
 
 def test_create_defaults(api: Api) -> None:
     compose = api.compose(env_id(api), composeFile="services: {}")
-    defaults = {k: compose[k] for k in ("sourceType", "composeType", "env", "composeStatus", "autoDeploy", "triggerType")}
+    defaults = {
+        k: compose[k] for k in ("sourceType", "composeType", "env", "composeStatus", "autoDeploy", "triggerType")
+    }
     assert defaults == {
         "sourceType": "github",
         "composeType": "docker-compose",
@@ -132,7 +134,9 @@ def test_one_unknown_is_404(api: Api) -> None:
 
 def test_delete_returns_compose_as_before(api: Api) -> None:
     _, compose = api.project_with_compose()
-    domain = api.ok("POST", "domain.create", host="del.example.com", composeId=compose["composeId"], domainType="compose")
+    domain = api.ok(
+        "POST", "domain.create", host="del.example.com", composeId=compose["composeId"], domainType="compose"
+    )
     deleted = api.ok("POST", "compose.delete", composeId=compose["composeId"], deleteVolumes=True)
     assert (deleted["domains"], "hasGitProviderAccess" in deleted) == ([domain], False)
 

@@ -27,7 +27,9 @@ def test_request_log_records_calls(dokploy_server: LocalDokploy) -> None:
 
 
 def test_request_log_redacts_passwords(dokploy_server: LocalDokploy) -> None:
-    Api(dokploy_server).post("registry.testRegistry", username="u", password="hunter2", registryUrl="", registryType="cloud")
+    Api(dokploy_server).post(
+        "registry.testRegistry", username="u", password="hunter2", registryUrl="", registryType="cloud"
+    )
     assert dokploy_server.requests()[-1]["input"]["password"] == "***"
 
 
@@ -87,7 +89,9 @@ def test_seed_creates_objects(dokploy_server: LocalDokploy) -> None:
 
 
 def test_seeded_objects_answer_like_created_ones(dokploy_server: LocalDokploy) -> None:
-    seeded = dokploy_server.seed(projects=2, composes_per_environment=1, domains_per_compose=1, deployments_per_compose=1)
+    seeded = dokploy_server.seed(
+        projects=2, composes_per_environment=1, domains_per_compose=1, deployments_per_compose=1
+    )
     api = Api(dokploy_server)
     compose_id = seeded["projects"][0]["composeIds"][0]
     # Api checks each answer against the response schemas.

@@ -13,7 +13,7 @@ import pytest
 from dokploy_local.knobs import Knobs
 from dokploy_local.schemas import check_response
 from dokploy_local.testing import LocalDokploy, running_server
-from tests.dokploy_local.api import Api
+from tests.dokploy_local.api import Api, wait_for
 
 DEFAULTS = asdict(Knobs())
 NEUTRAL = {
@@ -119,9 +119,7 @@ def test_commit_then_drop_applies_the_change(knobbed: LocalDokploy) -> None:
     knobbed.set_knobs(commit_drop_rate=1.0)
     before = knobbed.count_objects()["projects"]
     with pytest.raises(httpx.RemoteProtocolError):
-        httpx.post(
-            f"{knobbed.url}/api/project.create", json={"name": "lost"}, headers={"x-api-key": knobbed.api_key}
-        )
+        httpx.post(f"{knobbed.url}/api/project.create", json={"name": "lost"}, headers={"x-api-key": knobbed.api_key})
     assert knobbed.count_objects()["projects"] == before + 1
 
 
@@ -164,13 +162,19 @@ def test_unknown_knob_is_refused(server: LocalDokploy) -> None:
     assert response.status_code == 400
 
 
+def compose_status(api: Api, compose: dict[str, Any]) -> str:
+    value: str = api.ok("GET", "compose.one", composeId=compose["composeId"])["composeStatus"]
+    return value
+
+
 def test_deploy_duration(knobbed: LocalDokploy) -> None:
-    knobbed.set_knobs(deploy_duration_ms=500)
+    knobbed.set_knobs(deploy_duration_ms=600)
     api = Api(knobbed)
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.deploy", composeId=compose["composeId"])
-    time.sleep(0.25)
-    assert api.ok("GET", "compose.one", composeId=compose["composeId"])["composeStatus"] == "running"
+    wait_for(lambda: compose_status(api, compose) == "running")
+    time.sleep(0.3)
+    assert compose_status(api, compose) == "running"
 
 
 def test_deploy_outcome(knobbed: LocalDokploy) -> None:
@@ -178,5 +182,6 @@ def test_deploy_outcome(knobbed: LocalDokploy) -> None:
     api = Api(knobbed)
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.deploy", composeId=compose["composeId"])
-    time.sleep(0.3)
-    assert api.ok("GET", "compose.one", composeId=compose["composeId"])["composeStatus"] == "error"
+    assert (
+        wait_for(lambda: compose_status(api, compose) in ("done", "error") and compose_status(api, compose)) == "error"
+    )

@@ -9,7 +9,7 @@ from tests.dokploy_local.api import Api, wait_for
 
 def test_objects_survive_restart(dokploy_server: LocalDokploy) -> None:
     api = Api(dokploy_server)
-    created, compose = api.project_with_compose()
+    _, compose = api.project_with_compose()
     api.ok("POST", "domain.create", host="keep.example.com", composeId=compose["composeId"], domainType="compose")
     before = api.ok("GET", "compose.one", composeId=compose["composeId"])
     dokploy_server.restart()

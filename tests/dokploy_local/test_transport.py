@@ -83,7 +83,9 @@ def test_post_without_content_type_is_415(server: LocalDokploy) -> None:
 
 
 def test_post_with_other_content_type_is_415(server: LocalDokploy) -> None:
-    response = raw(server, "POST", "/api/project.create", headers=owner(server, {"content-type": "text/plain"}), content="x")
+    response = raw(
+        server, "POST", "/api/project.create", headers=owner(server, {"content-type": "text/plain"}), content="x"
+    )
     # Dokploy's adapter really leaves the closing quote out.
     assert (response.status_code, response.json()["message"]) == (415, 'Unsupported content-type "text/plain')
 

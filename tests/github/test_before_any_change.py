@@ -134,12 +134,10 @@ def test_reviewers_matter_only_to_the_stack_that_owns_production_gate(plugins: P
     run("pr-7", lambda: stack_program("pr-7", {"imageTag": "pr-7-abc1234"}, reviewers=Reviewers()))
 
 
-def test_a_pr_stack_can_never_own_shared_objects(plugins: Path) -> None:
-    env = environment_for("pr-7", {"imageTag": "pr-7-abc1234", "ownsProjects": "true"})
-    args = GithubArgs(env, owner="wangzitian0", repository="finance_report")
-    message, rec = run_expecting("pr-7", lambda: GithubRepository("github", args), GithubConfigError)
-    assert message == "stack pr-7 is a PR stack and can never own shared objects; unset ownsProjects"
-    assert rec.resources == []
+def test_a_pr_stack_can_never_own_shared_objects() -> None:
+    # The model refuses it, so no PR stack ever reaches the GitHub component as an owner.
+    with pytest.raises(ConfigError, match="stack pr-7 is a PR stack and can never own the shared projects"):
+        environment_for("pr-7", {"imageTag": "pr-7-abc1234", "ownsProjects": "true"})
 
 
 @pytest.mark.parametrize(

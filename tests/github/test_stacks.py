@@ -81,6 +81,10 @@ def test_staging_owns_the_gates_and_mains_protection(plugins: Path) -> None:
         ("policy", "staging", "branch", "main"),
         ("policy", "production", "tag", RELEASE_TAG_PATTERN),
         ("policy", READONLY_ENVIRONMENT, "branch", "main"),
+        ("policy", READONLY_ENVIRONMENT, "tag", RELEASE_TAG_PATTERN),  # production's plan job runs on the tag
+        ("environment", "staging-preview"),  # PR previews: no branch policy, decrypt-only Vault role
+        ("environment", "pr-reaper"),
+        ("policy", "pr-reaper", "branch", "main"),
         ("variable", "staging", STACK_VARIABLE, "staging"),
         ("variable", "staging", URL_VARIABLE, "https://report-staging.zitian.party"),
         ("ruleset", "main (finance-report)"),

@@ -167,3 +167,26 @@ def test_build_plan_outputs_what_ci_builds(outputs: Path) -> None:
     assert out["frontend_build_args"] == "NEXT_PUBLIC_API_URL=https://report-staging.zitian.party"
     assert out["backend_build_args"] == ""
     assert cli.main(["build-plan", "--stack", "production", "--image-tag", "v1.0.0"]) == 1  # production never builds
+
+
+def test_reap_wiring(monkeypatch: pytest.MonkeyPatch, outputs: Path, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from ops import reap_job
+
+    seen: dict[str, object] = {}
+
+    def run(**kw: object) -> reap_job.Report:
+        seen.update(kw)
+        return reap_job.Report(failures={"pr-5": "locked"} if kw["delete_orphans"] else {})
+
+    monkeypatch.setattr(reap_job, "run", run)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.setenv("DOKPLOY_API_KEY", "k")
+    monkeypatch.delenv("GH_ENVIRONMENTS_TOKEN", raising=False)
+    assert cli.main(["reap", "--ttl-hours", "12", "--dry-run"]) == 0
+    assert seen["ttl"] == timedelta(hours=12) and seen["dry_run"] is True and seen["environments"] is None
+    assert seen["dokploy"] is not None  # the preview project is listed when a key is given
+    assert cli.main(["reap", "--delete-orphans"]) == 1  # a failure is reported and fails the job
+    assert "PR stack reaper" in (tmp_path / "summary.md").read_text()

@@ -88,33 +88,31 @@ def test_unreachable() -> None:
     assert smoke.overall(checks) is Verdict.UNREACHABLE
 
 
-def test_wait_healthy_retries_until_the_deploy_is_up(site: Site) -> None:
-    answers = iter([reply(503), reply(503)])
-    site.routes["/api/health"] = lambda h: next(answers, HEALTHY)(h)
+def wait_on_a_fake_clock(site: Site, deadline: float) -> tuple[list[smoke.Check], float]:
+    """wait_healthy with 10 s between rounds on a clock that only the sleeps advance; (checks, seconds spent)."""
     now = [0.0]
     checks = smoke.wait_healthy(
         ENV,
         base_url=site.url,
-        deadline_seconds=60,
+        deadline_seconds=deadline,
         interval=10,
         clock=lambda: now[0],
         sleep=lambda s: now.__setitem__(0, now[0] + s),
     )
+    return checks, now[0]
+
+
+def test_wait_healthy_retries_until_the_deploy_is_up(site: Site) -> None:
+    answers = iter([reply(503), reply(503)])
+    site.routes["/api/health"] = lambda h: next(answers, HEALTHY)(h)
+    checks, spent = wait_on_a_fake_clock(site, 60)
     assert smoke.overall(checks) is Verdict.HEALTHY
-    assert site.hits.count("/api/health") == 3 and now[0] == 20
+    assert site.hits.count("/api/health") == 3 and spent == 20
 
 
 def test_wait_healthy_gives_the_last_verdict_at_the_deadline(site: Site) -> None:
     site.routes["/api/health"] = reply(503)
-    now = [0.0]
-    checks = smoke.wait_healthy(
-        ENV,
-        base_url=site.url,
-        deadline_seconds=25,
-        interval=10,
-        clock=lambda: now[0],
-        sleep=lambda s: now.__setitem__(0, now[0] + s),
-    )
+    checks, _ = wait_on_a_fake_clock(site, 25)
     assert smoke.overall(checks) is Verdict.UNHEALTHY
     assert site.hits.count("/api/health") == 3  # t=0, 10, 20; t=30 would pass the deadline
 

@@ -39,6 +39,10 @@ PR_CONFIG = {
 }
 
 
+# Generated (or built from generated) values in the stacks' KV secrets.
+SECRET_KEYS = {"POSTGRES_PASSWORD", "PASSWORD", "REDIS_PASSWORD", "MINIO_ROOT_PASSWORD", "DATABASE_URL", "REDIS_URL"}
+
+
 def _changes(preview_json: str) -> dict[str, str]:
     """resource name -> op, for every step of a `pulumi preview --json` that is not `same`."""
     steps = json.loads(preview_json).get("steps", [])
@@ -188,9 +192,9 @@ def _secrets(clone: Clone, snapshot: dict[str, Any]) -> list[str]:
         if k.startswith("compose:") and v.get("env"):
             found += re.findall(r"VAULT_APP_TOKEN=\"?([^\"\n]+)", v["env"])
     vault = clone.vault()
-    for path in ("local/postgres", "local/redis", "pr-8/pr-8"):
+    for path in ("local/postgres", "local/redis", "local/app", "pr-8/pr-8"):
         data = vault.secrets.kv.v2.read_secret_version(
             path=f"finance_report/{path}", mount_point="secret", raise_on_deleted_version=True
         )
-        found += [v for v in data["data"]["data"].values() if isinstance(v, str) and len(v) >= 16]
+        found += [v for k, v in data["data"]["data"].items() if k in SECRET_KEYS and v]
     return found

@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 
+from components.vault import VaultClient, VaultConnection
 from ops import openbao_server
 from tests.support.leaks import assert_no_leak
 from tests.support.openbao import OpenBao
@@ -16,6 +17,7 @@ def test_restart_keeps_data_and_unseals_with_the_kept_material(running_openbao: 
     admin = bao.client()
     if "restart-test/" not in admin.sys.list_mounted_secrets_engines()["data"]:
         admin.sys.enable_secrets_engine("kv", path="restart-test", options={"version": "2"})
+        VaultClient.connect(VaultConnection(address=bao.address), bao.env()).wait_kv_ready("restart-test")
     admin.secrets.kv.v2.create_or_update_secret("p", {"k": "survives"}, mount_point="restart-test")
     address, root = bao.address, bao.root_token
     try:

@@ -15,6 +15,7 @@ from components.vault import (
     VaultUnreachable,
     preflight,
     preflight_error,
+    transit_preflight,
 )
 from ops.openbao_server import free_port
 from tests.vault.conftest import Authority
@@ -106,3 +107,17 @@ def test_sealed(running_openbao: object, authority: Authority) -> None:
         one_line(info)
     finally:
         authority.bao.start()  # unseals with the kept material
+
+
+def test_transit_preflight(authority: Authority) -> None:
+    key = "finance-report-staging"
+    transit_preflight(key, conn(authority), encrypt=True, environ={"VAULT_TOKEN": authority.identity("staging")})
+    transit_preflight(key, conn(authority), environ={"VAULT_TOKEN": authority.identity("staging-preview")})
+    with pytest.raises(VaultPermissionDenied) as info:
+        transit_preflight(
+            key, conn(authority), encrypt=True, environ={"VAULT_TOKEN": authority.identity("staging-preview")}
+        )
+    assert f"transit/encrypt/{key}" in one_line(info)
+    with pytest.raises(VaultPermissionDenied) as info:
+        transit_preflight(key, conn(authority), environ={"VAULT_TOKEN": authority.identity("production")})
+    assert f"transit/decrypt/{key}" in one_line(info)
