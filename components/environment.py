@@ -120,6 +120,7 @@ class Environment:
     deploy_timeout_seconds: int
     vault_address: str  # the Vault/OpenBao this stack talks to (vault:address or VAULT_ADDR)
     vault_agent_address: str  # the Vault address the vault-agent sidecars use from inside Dokploy
+    data_path: str | None  # host directory for postgres/redis data (bind mounts, as the seed had); None: named volumes
     project_ref: str | None  # non-owners: the id of the project their environment lives in (else looked up)
     adoption: Adoption
 
@@ -197,6 +198,17 @@ def _url(config: Mapping[str, str], key: str, default: str) -> str:
     if not _URL.match(raw):
         raise ConfigError(f"config {key}={raw!r} is not an http(s) URL; set e.g. {default}")
     return raw
+
+
+def _data_path(raw: object, kind: Kind) -> str | None:
+    if raw in (None, ""):
+        return None
+    path = str(raw).rstrip("/")
+    if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
+        raise ConfigError(f"config dataPath={raw!r} is not an absolute host path; e.g. /data/finance_report")
+    if kind is Kind.PREVIEW:
+        raise ConfigError("a pr-<N> stack keeps throwaway data in volumes; remove financeReport:dataPath")
+    return path
 
 
 def _id(where: str, raw: object) -> str:
@@ -391,6 +403,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
         vault_address=vault_address,
         vault_agent_address=_url(config, "vaultAgentAddress", vault_address),
+        data_path=_data_path(config.get("dataPath"), kind),
         project_ref=project_ref,
         adoption=_adoption(config.get("adopt"), kind, services, owns),
     )

@@ -47,6 +47,7 @@ MODEL_KEYS = (
     "deployTimeoutSeconds",
     "vaultAgentAddress",
     "projectId",
+    "dataPath",
 )
 DEFAULT_GITHUB_REPOSITORY = "wangzitian0/finance_report"
 VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")
@@ -119,6 +120,18 @@ def dokploy_settings() -> ClientSettings:
     return dokploy.resolve_settings({k: pulumi.runtime.get_config(k) for k in keys})
 
 
+def vault_access(dry_run: bool) -> Access:
+    """What this run needs of Vault: `up` writes, a preview reads; `financeReport:vaultAccess=none` is for
+    a preview by an identity that may only decrypt the stack's secrets (a PR previewing staging)."""
+    raw = pulumi.Config("financeReport").get("vaultAccess")
+    if raw:
+        try:
+            return Access(raw)
+        except ValueError:
+            raise ConfigError(f"config vaultAccess={raw!r} is not one of write, read, none") from None
+    return Access.READ if dry_run else Access.WRITE
+
+
 @dataclass(frozen=True)
 class Checked:
     """What preflight learnt that the components need."""
@@ -138,14 +151,13 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
         if not env.owns_projects and project_id is None:
             with dokploy.DokployClient(settings) as client:
                 project_id = find_shared_project(client, env)
-        access = Access.READ if dry_run else Access.WRITE
-        vault_preflight(env, connection, access, endpoints=vault_endpoints(env))
+        vault_preflight(env, connection, vault_access(dry_run), endpoints=vault_endpoints(env))
         resolver: Resolver | None = None
         if env.managers.registry:
             resolver = functools.cache(registry_resolver())
             for component in ("backend", "frontend"):
                 resolver(f"{env.image_repository}-{component}", env.image_tag)
-    except (DokployError, VaultError, RegistryError) as exc:
+    except (DokployError, VaultError, RegistryError) as exc:  # each is one line already; keep it one
         raise PreflightError(" ".join(str(exc).split())) from None
     return Checked(project_id=project_id, resolver=resolver)
 

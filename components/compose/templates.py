@@ -95,6 +95,16 @@ def _frontend(env: Environment, image: str) -> dict[str, Any]:
     }
 
 
+def _data(env: Environment, service: str) -> str:
+    """A named volume, or the host directory `dataPath/<service>` (the live system's bind mounts)."""
+    return f"{env.data_path}/{service}" if env.data_path else f"{service}_data"
+
+
+def _data_volumes(env: Environment, service: str) -> dict[str, Any]:
+    named: dict[str, Any] = {} if env.data_path else {f"{service}_data": {}}
+    return {**named, SECRETS_VOLUME: secrets_volume()}
+
+
 def postgres_compose(env: Environment) -> dict[str, Any]:
     return {
         "services": {
@@ -108,14 +118,14 @@ def postgres_compose(env: Environment) -> dict[str, Any]:
                     "POSTGRES_DB": DATABASE,
                     "PGDATA": "/var/lib/postgresql/data/pgdata",
                 },
-                "volumes": ["postgres_data:/var/lib/postgresql/data", f"{SECRETS_VOLUME}:/secrets:ro"],
+                "volumes": [f"{_data(env, 'postgres')}:/var/lib/postgresql/data", f"{SECRETS_VOLUME}:/secrets:ro"],
                 "healthcheck": _healthcheck(
                     ["CMD", "pg_isready", "-U", "postgres", "-d", DATABASE], start_period="30s", interval="10s"
                 ),
                 "networks": _on_networks(env.service_host("postgres")),
             },
         },
-        "volumes": {"postgres_data": {}, SECRETS_VOLUME: secrets_volume()},
+        "volumes": _data_volumes(env, "postgres"),
         "networks": _external_network(),
     }
 
@@ -136,12 +146,12 @@ def redis_compose(env: Environment) -> dict[str, Any]:
                 "image": REDIS_IMAGE,
                 "restart": "always",
                 "entrypoint": start,
-                "volumes": ["redis_data:/data", f"{SECRETS_VOLUME}:/secrets:ro"],
+                "volumes": [f"{_data(env, 'redis')}:/data", f"{SECRETS_VOLUME}:/secrets:ro"],
                 "healthcheck": _healthcheck(["CMD-SHELL", ping], start_period="10s", interval="10s"),
                 "networks": _on_networks(env.service_host("redis")),
             },
         },
-        "volumes": {"redis_data": {}, SECRETS_VOLUME: secrets_volume()},
+        "volumes": _data_volumes(env, "redis"),
         "networks": _external_network(),
     }
 

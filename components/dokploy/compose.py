@@ -332,7 +332,6 @@ class Compose(Resource, module="dokploy", name="Compose"):
     not by Dokploy) changes exactly when a redeploy is needed; feed it to ComposeDeployment.
     """
 
-    compose_id: pulumi.Output[str]
     app_name: pulumi.Output[str]
     env: pulumi.Output[dict[str, str]]
     run_hash: pulumi.Output[str]
@@ -375,9 +374,12 @@ class Compose(Resource, module="dokploy", name="Compose"):
             "marker": resource_marker("Compose", resource_name),
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["env"]))
-        super().__init__(
-            ComposeProvider(), resource_name, with_outputs(props, ("compose_id", "app_name", "source_type")), opts
-        )
+        super().__init__(ComposeProvider(), resource_name, with_outputs(props, ("app_name", "source_type")), opts)
         self.run_hash = pulumi.Output.all(compose_file, git, github, env_input).apply(
             lambda a: run_hash_of(compose_type, a[0], a[1], a[2], a[3])
         )
+
+    @property
+    def compose_id(self) -> pulumi.Output[str]:
+        """The Dokploy id: the resource id, which stays known in previews (outputs of an update do not)."""
+        return self.id

@@ -206,7 +206,6 @@ class Domain(Resource, module="dokploy", name="Domain"):
     custom_cert_resolver, internal_path, strip_path. `run_hash` (program-side) feeds ComposeDeployment.
     """
 
-    domain_id: pulumi.Output[str]
     host: pulumi.Output[str]
     run_hash: pulumi.Output[str]
 
@@ -240,7 +239,12 @@ class Domain(Resource, module="dokploy", name="Domain"):
             "strip_path": strip_path,
             "adopt_id": adopt_id,
         }
-        super().__init__(DomainProvider(), resource_name, with_outputs(props, ("domain_id",)), opts)
+        super().__init__(DomainProvider(), resource_name, with_outputs(props, ()), opts)
         self.run_hash = pulumi.Output.all(
             host, path, port, service_name, https, certificate_type, custom_cert_resolver, internal_path, strip_path
         ).apply(lambda a: domain_run_hash(dict(zip(RUN_FIELDS, a, strict=True))))
+
+    @property
+    def domain_id(self) -> pulumi.Output[str]:
+        """The Dokploy id: the resource id, which stays known in previews (outputs of an update do not)."""
+        return self.id

@@ -68,11 +68,34 @@ def parse(src: str) -> dict[str, str]:
     return out
 
 
+_QUOTES = "'\"`"
+_LINE_BREAKS = "\n\r\u2028\u2029"
+
+
 def _candidates(value: str) -> list[str]:
-    """Encodings from the most readable to the least; the first that parses back exactly is used."""
-    if value == "":
-        return ["''"]
-    return [value, f"'{value}'", f"`{value}`", '"' + value.replace("\n", "\\n").replace("\r", "\\r") + '"']
+    """Encodings from the most readable to the least, each confined to its own line(s) whatever follows.
+
+    Checking one line in isolation is not enough: a value that starts with a quote, or a quoted value whose
+    closing quote is escaped by a trailing backslash, lets dotenv's regex run on to a quote further down.
+    """
+    out = []
+    if (
+        value
+        and value[0] not in _QUOTES
+        and value[0] not in _JS_WS_CHARS
+        and value[-1] not in _JS_WS_CHARS
+        and "#" not in value
+        and not any(c in _LINE_BREAKS for c in value)
+    ):
+        out.append(value)
+    if value.endswith("\\"):
+        return out  # a quoted form would end in \' (or \` \"), which dotenv reads as an escaped quote
+    for quote in "'`":  # literal: no escapes at all; \r would become \n when dotenv normalises line ends
+        if quote not in value and "\r" not in value:
+            out.append(f"{quote}{value}{quote}")
+    if '"' not in value:  # dotenv expands \n and \r only in double quotes
+        out.append('"' + value.replace("\n", "\\n").replace("\r", "\\r") + '"')
+    return out
 
 
 def encode_value(key: str, value: str) -> str:
@@ -81,8 +104,8 @@ def encode_value(key: str, value: str) -> str:
             return candidate
     raise EnvFormatError(
         f"env {key}: this value cannot be written in Dokploy's env format (dotenv) so that it reads back "
-        "unchanged (it mixes ', \" and ` quotes with a line break, '#', a literal backslash-n or surrounding "
-        "spaces); encode it (for example base64) or split it"
+        "unchanged (it holds ', \" and ` quotes together with a line break, '#' or surrounding spaces, or ends "
+        "in a backslash after a line break); encode it (for example base64) or split it"
     )
 
 
@@ -105,4 +128,7 @@ def render(env: Mapping[str, str]) -> str:
         if not isinstance(value, str):
             raise EnvFormatError(f"env {key}: values must be strings, got {type(value).__name__}")
         lines.append(f"{key}={encode_value(key, value)}")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if parse(text) != dict(env):  # each line is confined by construction; this guards the construction
+        raise EnvFormatError("env: the rendered text does not read back as the mapping; please report this")
+    return text

@@ -184,8 +184,6 @@ def _outputs(row: dict[str, Any], props: Props) -> Props:
 class Environment(Resource, module="dokploy", name="Environment"):
     """A Dokploy environment. Outputs: environment_id, project_id, name, description, is_default."""
 
-    environment_id: pulumi.Output[str]
-    project_id: pulumi.Output[str]
     name: pulumi.Output[str]
     is_default: pulumi.Output[bool]
 
@@ -208,6 +206,9 @@ class Environment(Resource, module="dokploy", name="Environment"):
             "adopt_id": adopt_id,
             "marker": resource_marker("Environment", resource_name),
         }
-        super().__init__(
-            EnvironmentProvider(), resource_name, with_outputs(props, ("environment_id", "is_default")), opts
-        )
+        super().__init__(EnvironmentProvider(), resource_name, with_outputs(props, ("is_default",)), opts)
+
+    @property
+    def environment_id(self) -> pulumi.Output[str]:
+        """The Dokploy id: the resource id, which stays known in previews (outputs of an update do not)."""
+        return self.id

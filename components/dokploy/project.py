@@ -140,7 +140,6 @@ def _outputs(row: dict[str, Any], props: Props) -> Props:
 class Project(Resource, module="dokploy", name="Project"):
     """A Dokploy project. Outputs: project_id, name, description, marker, default_environment_id."""
 
-    project_id: pulumi.Output[str]
     default_environment_id: pulumi.Output[str]
     name: pulumi.Output[str]
     description: pulumi.Output[str]
@@ -160,6 +159,9 @@ class Project(Resource, module="dokploy", name="Project"):
             "adopt_id": adopt_id,
             "marker": resource_marker("Project", resource_name),
         }
-        super().__init__(
-            ProjectProvider(), resource_name, with_outputs(props, ("project_id", "default_environment_id")), opts
-        )
+        super().__init__(ProjectProvider(), resource_name, with_outputs(props, ("default_environment_id",)), opts)
+
+    @property
+    def project_id(self) -> pulumi.Output[str]:
+        """The Dokploy id: the resource id, which stays known in previews (outputs of an update do not)."""
+        return self.id

@@ -6,6 +6,8 @@ import re
 
 import yaml
 
+from components.compose import Images, plan
+from components.environment import environment_for
 from tests.compose.conftest import env_of, files_of
 
 
@@ -86,3 +88,14 @@ def test_preview_is_one_self_contained_compose() -> None:
     # Nothing of another environment: no other environment's Vault path, host or shared network.
     assert not re.search(r"staging|production|report\.zitian|dokploy-network", f.text)
     assert set(re.findall(r"finance_report/([^/\"]+)/", f.text)) == {"pr-7"}
+
+
+def test_data_path_binds_the_live_directories_instead_of_volumes() -> None:
+    env = environment_for("production", {"imageTag": "v1.0.45", "dataPath": "/data/finance_report"})
+    files = {f.name: yaml.safe_load(f.text) for f in plan(env, Images("b@sha256:" + "0" * 64, "f"))}
+    assert (
+        files["postgres"]["services"]["postgres"]["volumes"][0]
+        == "/data/finance_report/postgres:/var/lib/postgresql/data"
+    )
+    assert files["redis"]["services"]["redis"]["volumes"][0] == "/data/finance_report/redis:/data"
+    assert "postgres_data" not in files["postgres"]["volumes"]

@@ -24,11 +24,11 @@ from components.dokploy import Compose, ComposeDeployment, Domain, Environment, 
 
 cfg = pulumi.Config("t")
 project = Project("project", name="finance_report", description="Finance Report")
-production = Environment("production", project_id=project.id, adopt_default=True)
-envs = {{k: Environment(f"env-{{k}}", project_id=project.id, name=f"staging-{{k}}") for k in ("a", "b")}}
+production = Environment("production", project_id=project.project_id, adopt_default=True)
+envs = {{k: Environment(f"env-{{k}}", project_id=project.project_id, name=f"staging-{{k}}") for k in ("a", "b")}}
 compose = Compose(
     "app",
-    environment_id=envs[cfg.get("parent") or "a"].id,
+    environment_id=envs[cfg.get("parent") or "a"].environment_id,
     name="app",
     description=cfg.get("description") or "the app",
     compose_file={COMPOSE_FILE!r},
@@ -40,7 +40,7 @@ compose = Compose(
     }},
     delete_volumes=True,
 )
-web = Domain("web", compose_id=compose.id, host="report.local.test", port=3000, service_name="web")
+web = Domain("web", compose_id=compose.compose_id, host="report.local.test", port=3000, service_name="web")
 api = Domain("api", compose_id=compose.id, host="report.local.test", path="/api", port=8000, service_name="api")
 deployment = ComposeDeployment.of("deploy", compose, [web, api], timeout_seconds=60)
 pulumi.export("compose_id", compose.compose_id)
@@ -118,8 +118,10 @@ def test_lifecycle_through_the_cli(tmp_path: Path, dokploy: LocalDokploy) -> Non
     assert run.writes_since_last() == {"compose.deploy": 1}
     run.preview("--expect-no-changes")
 
-    # 4. A description change: an update, no deployment.
+    # 4. A description change: an update, no deployment (and a preview that says exactly that).
     run.config("t:description", "the app, described")
+    preview = run.preview()
+    assert "~ 1 to update" in preview and "replace" not in preview and "ComposeDeployment: (update)" not in preview
     run.up()
     assert run.writes_since_last() == {"compose.update": 1}
 

@@ -121,7 +121,7 @@ class Clone:
     def vault_address(self) -> str:
         return (self.openbao_dir / "address").read_text().strip()
 
-    def stack_env(self, token_file: str = "stack-local.token") -> dict[str, str]:
+    def stack_env(self, token_file: str = "stack-local.token") -> dict[str, str]:  # noqa: S107 - a file name
         """What a stack's providers need: the Dokploy key and a Vault identity (by file)."""
         return {
             "DOKPLOY_API_KEY": self.dokploy_key,

@@ -42,7 +42,11 @@ BASE = "example.test"
 REPOSITORY = "acme/finance_report"
 RELEASE = "v1.0.0"
 USERS = {"ci": ("ci-secret", ("pull", "push")), "reader": ("reader-secret", ("pull",))}
-PROVIDED = {"S3_ACCESS_KEY": "live-access-key", "S3_SECRET_KEY": "live-secret-key-0123456789", "OPENROUTER_API_KEY": "k"}
+PROVIDED = {
+    "S3_ACCESS_KEY": "live-access-key",
+    "S3_SECRET_KEY": "live-secret-key-0123456789",
+    "OPENROUTER_API_KEY": "k",
+}
 
 
 @pytest.fixture
@@ -85,7 +89,11 @@ class Live:
     def call(self, procedure: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         headers = {"x-api-key": self.server.api_key}
         url = f"{self.server.url}/api/{procedure}"
-        r = httpx.post(url, json=body, headers=headers) if body is not None else httpx.get(url, params=params, headers=headers)
+        r = (
+            httpx.post(url, json=body, headers=headers)
+            if body is not None
+            else httpx.get(url, params=params, headers=headers)
+        )
         r.raise_for_status()
         return r.json()
 
@@ -95,7 +103,9 @@ class Live:
         staging = self.call("environment.create", {"projectId": project, "name": "staging"})["environmentId"]
         composes = {}
         for name in ("postgres", "redis", "app"):
-            row = self.call("compose.create", {"name": name, "environmentId": staging, "appName": f"finance_report-{name}"})
+            row = self.call(
+                "compose.create", {"name": name, "environmentId": staging, "appName": f"finance_report-{name}"}
+            )
             self.call(
                 "compose.update",
                 {
@@ -127,10 +137,16 @@ class Live:
                 },
             )
             domains[key] = row["domainId"]
-        return {"project": project, "production": production, "staging": staging, "composes": composes, "domains": domains}
+        return {
+            "project": project,
+            "production": production,
+            "staging": staging,
+            "composes": composes,
+            "domains": domains,
+        }
 
     def snapshot(self) -> dict[str, Any]:
-        out = {}
+        out: dict[str, Any] = {}
         for p in self.call("project.all"):
             one = self.call("project.one", projectId=p["projectId"])
             for env in one["environments"]:
@@ -214,7 +230,11 @@ def test_adopt_live_staging_then_production_is_protected(
     _stack(
         cli,
         "production",
-        {**common, "financeReport:imageTag": RELEASE, "financeReport:imageRepository": f"{registry.address}/{REPOSITORY}"},
+        {
+            **common,
+            "financeReport:imageTag": RELEASE,
+            "financeReport:imageRepository": f"{registry.address}/{REPOSITORY}",
+        },
     )
     production_env = {
         **keys,
@@ -225,7 +245,7 @@ def test_adopt_live_staging_then_production_is_protected(
     cli.run("up", "--stack", "production", "--yes", "--skip-preview", env=production_env)
     out = cli.outputs("production")
     assert out["dokploy"]["environment_id"] == ids["production"]  # type: ignore[index]
-    assert all("@sha256:" in ref for ref in out["images"].values())  # type: ignore[union-attr]
+    assert all("@sha256:" in ref for ref in dict(out["images"]).values())  # type: ignore[call-overload]
 
     # destroy is refused: production's data services, staging's project and data services are protected.
     before = live.snapshot()
@@ -235,5 +255,10 @@ def test_adopt_live_staging_then_production_is_protected(
         assert refused.returncode != 0 and "protected" in text, text[-3000:]
     assert live.snapshot() == before
     composes = {(v[0], v[1]) for v in before.values() if isinstance(v, tuple) and len(v) == 3}
-    assert composes >= {("production", "postgres"), ("production", "redis"), ("staging", "postgres"), ("staging", "redis")}
+    assert composes >= {
+        ("production", "postgres"),
+        ("production", "redis"),
+        ("staging", "postgres"),
+        ("staging", "redis"),
+    }
     assert before[ids["project"]] == "finance_report"

@@ -56,7 +56,9 @@ def _compose_ids(snapshot: dict[str, Any], name: str) -> set[str]:
 def _belongs(snapshot: dict[str, Any], env_name: str) -> dict[str, Any]:
     """The objects of one environment: the environment, its composes, their domains and deployments."""
     envs = {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("environment:") and v["name"] == env_name}
-    composes = {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["environmentId"] in envs}
+    composes = {
+        k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["environmentId"] in envs
+    }
     return {
         k: v
         for k, v in snapshot.items()
@@ -155,7 +157,7 @@ def _scenario(clone: Clone) -> None:
     assert clone.vault_envs() == {"local", "pr-8"}
     vault = clone.vault()
     for accessor in pr7_tokens:
-        with pytest.raises(Exception, match="invalid accessor|bad token|not found"):
+        with pytest.raises(Exception, match=r"invalid accessor|bad token|not found"):
             vault.auth.token.lookup_accessor(accessor)
     assert {path: _kv_version(clone, path) for path in versions} == versions
     pr7_ids = {k.split(":", 1)[1] for k in _belongs(both, "pr-7")}

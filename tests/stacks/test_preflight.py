@@ -29,7 +29,16 @@ pytestmark = [
 def _stack_token(openbao: OpenBao, tmp: Path) -> Path:
     token_file = tmp / "stack-local.token"
     subprocess.run(
-        [sys.executable, "-m", "ops.vault_bootstrap", "--env", "local", "--no-jwt", "--stack-token-file", str(token_file)],
+        [
+            sys.executable,
+            "-m",
+            "ops.vault_bootstrap",
+            "--env",
+            "local",
+            "--no-jwt",
+            "--stack-token-file",
+            str(token_file),
+        ],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", **openbao.env()},
         check=True,
@@ -40,7 +49,9 @@ def _stack_token(openbao: OpenBao, tmp: Path) -> Path:
 
 def _kv_version(openbao: OpenBao) -> int | None:
     try:
-        meta = openbao.client().secrets.kv.v2.read_secret_metadata(path="finance_report/local/app", mount_point="secret")
+        meta = openbao.client().secrets.kv.v2.read_secret_metadata(
+            path="finance_report/local/app", mount_point="secret"
+        )
     except hvac.exceptions.InvalidPath:
         return None
     return int(meta["data"]["current_version"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.environment import (
@@ -135,3 +137,87 @@ def test_environment_is_frozen() -> None:
     env = environment_for("local")
     with pytest.raises(AttributeError):
         env.host = "elsewhere"  # type: ignore[misc]
+
+
+# --- additions for the FinanceReport component (issue 7) ------------------------------------------
+
+
+def test_vault_paths_and_service_hosts_are_per_environment() -> None:
+    env = environment_for("pr-7")
+    assert env.vault_path("pr-7") == "finance_report/pr-7/pr-7"
+    assert env.vault_api_path("pr-7") == "secret/data/finance_report/pr-7/pr-7"
+    assert env.service_host("postgres") == "finance_report-postgres-pr-7"
+    assert environment_for("local").service_host("redis") == "finance_report-redis-local"
+
+
+@pytest.mark.parametrize(
+    ("strip", "public", "backend"),
+    [(False, "/api/health", "/api/health"), (True, "/api/health", "/health"), (True, "/apiary", "/apiary")],
+)
+def test_backend_path_follows_strip_prefix(strip: bool, public: str, backend: str) -> None:
+    env = environment_for("staging", {"imageTag": "sha-abc1234", "stripApiPrefix": str(strip)})
+    assert env.routing.backend_path(public) == backend
+
+
+def test_owner_stacks_own_both_shared_projects() -> None:
+    assert environment_for("staging", {"imageTag": "sha-abc1234"}).shared_projects == (PROJECT, PREVIEW_PROJECT)
+    assert environment_for("local").shared_projects == (PROJECT, PREVIEW_PROJECT)
+    assert environment_for("production", {"imageTag": "v1.0.0"}).shared_projects == ()
+    assert environment_for("pr-7").shared_projects == ()
+
+
+def test_adoption_config() -> None:
+    adopt = {
+        "projects": {"finance_report": "proj-1"},
+        "environment": "pMoEBQzZLZPWb1XwlvaNh",
+        "composes": {"app": "A6V-hbJlgHMwgPDoTDnhH"},
+        "domains": {"api": "d1"},
+    }
+    env = environment_for("staging", {"imageTag": "sha-abc1234", "adopt": adopt})
+    assert env.adoption.project("finance_report") == "proj-1"
+    assert env.adoption.project("finance_report-preview") is None
+    assert env.adoption.environment == "pMoEBQzZLZPWb1XwlvaNh"
+    assert env.adoption.compose("app") == "A6V-hbJlgHMwgPDoTDnhH" and env.adoption.compose("redis") is None
+    assert env.adoption.domain("api") == "d1"
+    assert environment_for("staging", {"imageTag": "sha-abc1234", "adopt": json.dumps(adopt)}).adoption == env.adoption
+
+
+@pytest.mark.parametrize(
+    ("stack", "adopt", "fragment"),
+    [
+        ("pr-7", {"composes": {"pr-7": "x"}}, "adopts nothing"),
+        ("production", {"projects": {"finance_report": "p"}}, "only the stack that owns"),
+        ("staging", {"composes": {"web": "x"}}, "names ['web']"),
+        ("staging", {"environment": "not an id!"}, "not a Dokploy id"),
+        ("staging", {"stuff": {}}, "unknown keys"),
+        ("staging", "[1, 2]", "not an object"),
+    ],
+)
+def test_bad_adoption_config_is_one_line(stack: str, adopt: object, fragment: str) -> None:
+    tags = {"staging": "sha-abc1234", "production": "v1.0.0", "pr-7": "pr-7-abc1234"}
+    with pytest.raises(ConfigError) as exc:
+        environment_for(stack, {"imageTag": tags[stack], "adopt": adopt})
+    assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_project_reference_and_data_path() -> None:
+    env = environment_for("production", {"imageTag": "v1.0.0", "projectId": "abc_DEF-123", "dataPath": "/data/fr/"})
+    assert env.project_ref == "abc_DEF-123"
+    assert env.data_path == "/data/fr"
+    with pytest.raises(ConfigError, match="owns the shared projects"):
+        environment_for("staging", {"imageTag": "sha-abc1234", "projectId": "abc"})
+    with pytest.raises(ConfigError, match="throwaway"):
+        environment_for("pr-7", {"dataPath": "/data"})
+    with pytest.raises(ConfigError, match="absolute host path"):
+        environment_for("staging", {"imageTag": "sha-abc1234", "dataPath": "data/../x"})
+    with pytest.raises(ConfigError, match="never own"):
+        environment_for("pr-7", {"ownsProjects": "true"})
+
+
+def test_vault_agent_address_defaults_to_the_stacks_vault() -> None:
+    env = environment_for("staging", {"imageTag": "sha-abc1234", "vaultAddress": "https://vault.example.org/"})
+    assert env.vault_address == env.vault_agent_address == "https://vault.example.org"
+    env = environment_for("local", {"vaultAddress": "http://127.0.0.1:8300", "vaultAgentAddress": "http://vault:8200"})
+    assert env.vault_agent_address == "http://vault:8200"
+    with pytest.raises(ConfigError, match="not an http"):
+        environment_for("local", {"vaultAgentAddress": "vault:8200"})
