@@ -191,8 +191,7 @@ def cmd_reap(a: argparse.Namespace) -> int:
     from ops.orphans import PreviewProject
 
     key = os.environ.get("DOKPLOY_API_KEY")
-    # Every PR stack talks to the same Dokploy server: the model's, unless the job overrides it.
-    url = os.environ.get("DOKPLOY_URL") or stacks.environment(stacks.pr_stack(1)).dokploy_url
+    url = _env("DOKPLOY_URL")  # every PR stack talks to the same Dokploy server, as the PR workflow does
     env_token = os.environ.get("GH_ENVIRONMENTS_TOKEN")
     repo = _env("GITHUB_REPOSITORY")
     with _github() as gh:

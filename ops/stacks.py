@@ -18,7 +18,7 @@ from components.environment import ConfigError, Environment, Kind, environment_f
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_NAMESPACE = "financeReport"
 # Other namespaces the program maps into the model (components/program.py read_model).
-_MAPPED = {"dokploy:url": "dokployUrl", "vault:address": "vaultAddress"}
+_MAPPED = {"vault:address": "vaultAddress"}
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 

@@ -184,6 +184,7 @@ def test_reap_wiring(monkeypatch: pytest.MonkeyPatch, outputs: Path, tmp_path: P
     monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
     monkeypatch.setenv("GITHUB_TOKEN", "t")
     monkeypatch.setenv("DOKPLOY_API_KEY", "k")
+    monkeypatch.setenv("DOKPLOY_URL", "http://127.0.0.1:9")
     monkeypatch.delenv("GH_ENVIRONMENTS_TOKEN", raising=False)
     assert cli.main(["reap", "--ttl-hours", "12", "--dry-run"]) == 0
     assert seen["ttl"] == timedelta(hours=12) and seen["dry_run"] is True and seen["environments"] is None

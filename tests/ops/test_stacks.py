@@ -34,7 +34,7 @@ def test_image_tags() -> None:
 def test_facts_come_from_the_model_with_the_stack_config(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.staging.yaml").write_text(
         "config:\n  financeReport:baseDomain: example.org\n  financeReport:healthPath: /api/healthz\n"
-        "  financeReport:secretThing:\n    secure: AAAA\n  other:key: x\n  dokploy:url: http://127.0.0.1:3800\n"
+        "  financeReport:secretThing:\n    secure: AAAA\n  other:key: x\n  vault:address: http://127.0.0.1:8300\n"
     )
     env = stacks.environment("staging", "sha-abc1234", root=tmp_path)
     f = stacks.facts(env)
@@ -42,7 +42,7 @@ def test_facts_come_from_the_model_with_the_stack_config(tmp_path: Path) -> None
     assert f["health_url"] == "https://report-staging.example.org/api/healthz"
     assert f["image_tag"] == "sha-abc1234"
     assert f["dokploy_project"] == "finance_report"
-    assert env.dokploy_url == "http://127.0.0.1:3800"  # mapped like the program maps it
+    assert env.vault_address == "http://127.0.0.1:8300"  # mapped like the program maps it
 
 
 def test_pr_stack_without_a_config_file_uses_model_defaults(tmp_path: Path) -> None:
