@@ -27,7 +27,7 @@ def pulumi_binary() -> str:
 
 def run(*args: str, cwd: Path = REPO, timeout: float = 3600) -> Result:
     proc = subprocess.run(
-        [pulumi_binary(), *args, "--non-interactive"],
+        [pulumi_binary(), "--non-interactive", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -101,7 +101,7 @@ class Clone:
         return self.run("bash", f"scripts/{name}", *args, **kw)
 
     def pulumi(self, *args: str, **kw: Any) -> Run:
-        return self.run("pulumi", *args, "--non-interactive", **kw)
+        return self.run("pulumi", "--non-interactive", *args, **kw)
 
     # --- the servers --------------------------------------------------------------------------------
 

@@ -174,9 +174,9 @@ def _bootstrap(vault: OpenBao, env: str, token_file: Path) -> None:
 def _stack(cli: PulumiCLI, name: str, config: dict[str, str], adopt: dict[str, Any] | None = None) -> None:
     cli.run("stack", "init", name)
     for key, value in config.items():
-        cli.run("config", "set", "--stack", name, key, value)
+        cli.run("config", "set", "--stack", name, "--", key, value)
     for path, value in _leaves("financeReport:adopt", adopt or {}):
-        cli.run("config", "set", "--stack", name, "--path", path, value)
+        cli.run("config", "set", "--stack", name, "--path", "--", path, value)
 
 
 def _leaves(prefix: str, tree: dict[str, Any]) -> Iterator[tuple[str, str]]:

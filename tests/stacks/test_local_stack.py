@@ -71,10 +71,10 @@ def _belongs(snapshot: dict[str, Any], env_name: str) -> dict[str, Any]:
 def _up_pr(clone: Clone, stack: str, env: dict[str, str]) -> None:
     clone.pulumi("stack", "init", stack, env=env)
     for key, value in {**PR_CONFIG, "financeReport:imageTag": f"{stack}-abc1234"}.items():
-        clone.pulumi("config", "set", "--stack", stack, key, value, env=env)
+        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
     for key in ("dokploy:url", "vault:address"):
         value = clone.pulumi("config", "get", "--stack", "local", key, env=env).stdout.strip()
-        clone.pulumi("config", "set", "--stack", stack, key, value, env=env)
+        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
     clone.pulumi("up", "--stack", stack, "--yes", "--skip-preview", env=env)
 
 

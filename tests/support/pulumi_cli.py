@@ -63,7 +63,7 @@ class PulumiCLI:
         if env:
             full_env.update(env)
         proc = subprocess.run(
-            [str(PULUMI), *args, "--non-interactive"],
+            [str(PULUMI), "--non-interactive", *args],
             cwd=self.workdir,
             env=full_env,
             capture_output=True,

@@ -133,7 +133,7 @@ def test_pr_environment_sequence_with_a_member_key_limited_to_the_preview_projec
         "dokploy:url": dokploy_server.url,
         "vault:address": running_openbao.address,
     }.items():
-        cli.run("config", "set", "--stack", stack, key, value)
+        cli.run("config", "set", "--stack", stack, "--", key, value)
     cli.run("up", "--stack", stack, "--yes", "--skip-preview")
     stack_file = yaml.safe_load((cli.workdir / f"Pulumi.{stack}.yaml").read_text())
     assert stack_file["secretsprovider"] == provider
