@@ -271,23 +271,23 @@ def _default_tag(kind: Kind, pr_number: int | None) -> str:
 def validate_image_tag(kind: Kind, tag: str, pr_number: int | None) -> None:
     """The tag rules per environment, with messages that say how to fix them."""
     if kind is Kind.PRODUCTION:
-        if not _RELEASE_TAG.match(tag):
+        if not _RELEASE_TAG.fullmatch(tag):
             raise ConfigError(
                 f"production image tag {tag!r} is not a release tag vX.Y.Z; "
                 "set financeReport:imageTag to a tag staging has released (e.g. v1.0.45)"
             )
     elif kind is Kind.STAGING:
-        if not re.match(r"^sha-[0-9a-f]{7}$", tag):
+        if not re.fullmatch(r"sha-[0-9a-f]{7}", tag):
             raise ConfigError(
                 f"staging image tag {tag!r} is not sha-<7 hex>; set financeReport:imageTag to sha-<commit[:7]>"
             )
     elif kind is Kind.PREVIEW:
-        if not re.match(rf"^pr-{pr_number}-[0-9a-f]{{7}}$", tag):
+        if not re.fullmatch(rf"pr-{pr_number}-[0-9a-f]{{7}}", tag):
             raise ConfigError(
                 f"image tag {tag!r} does not match pr-{pr_number}-<7 hex>; "
                 f"set financeReport:imageTag to pr-{pr_number}-<commit[:7]>"
             )
-    elif not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", tag):
+    elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag):
         raise ConfigError(f"image tag {tag!r} is not a valid OCI tag; use letters, digits, '.', '_' or '-'")
 
 

@@ -221,3 +221,9 @@ def test_vault_agent_address_defaults_to_the_stacks_vault() -> None:
     assert env.vault_agent_address == "http://vault:8200"
     with pytest.raises(ConfigError, match="not an http"):
         environment_for("local", {"vaultAgentAddress": "vault:8200"})
+
+
+@pytest.mark.parametrize("tag", ["v1.2.3\n", "v1.2.3 ", " v1.2.3", "v01.2.3"])
+def test_release_tag_must_match_exactly(tag: str) -> None:
+    with pytest.raises(ConfigError, match="not a release tag"):
+        environment_for("production", {"imageTag": tag})
