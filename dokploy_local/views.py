@@ -15,6 +15,17 @@ Row = dict[str, Any]
 OTHER_SERVICES = ("applications", "mariadb", "mongo", "mysql", "postgres", "redis")
 
 
+# The fields of a compose in each view's per-environment summary, in Dokploy's order (each ends with "server").
+_PROJECT_ONE_COMPOSE = ("name", "description", "appName", "createdAt", "serverId", "composeId", "composeStatus")
+_ENVIRONMENT_ONE_COMPOSE = ("composeId", "name", "createdAt", "composeStatus", "description", "serverId", "icon")
+_BY_PROJECT_COMPOSE = (*_PROJECT_ONE_COMPOSE, "icon")
+
+
+def _compose_summaries(store: Store, environment_id: str, fields: tuple[str, ...]) -> list[Row]:
+    """The composes of an environment as a view lists them: `fields` of each row, and no server."""
+    return [{k: c[k] for k in fields} | {"server": None} for c in store.children("compose", environment_id)]
+
+
 def _services(compose: list[Row]) -> Row:
     out: Row = {name: [] for name in OTHER_SERVICES}
     out["compose"] = compose
@@ -48,38 +59,14 @@ def project_detail(store: Store, project: Row) -> Row:
     """`project.one`: the project, its full environment rows and a summary of each service."""
     environments = []
     for env in store.children("environment", project["projectId"]):
-        summary = [
-            {
-                "name": c["name"],
-                "description": c["description"],
-                "appName": c["appName"],
-                "createdAt": c["createdAt"],
-                "serverId": c["serverId"],
-                "composeId": c["composeId"],
-                "composeStatus": c["composeStatus"],
-                "server": None,
-            }
-            for c in store.children("compose", env["environmentId"])
-        ]
+        summary = _compose_summaries(store, env["environmentId"], _PROJECT_ONE_COMPOSE)
         environments.append(env | _services(summary))
     return {**project, "environments": environments, "projectTags": []}
 
 
 def environment_detail(store: Store, env: Row, project: Row | None) -> Row:
     """`environment.one` (`findEnvironmentById`)."""
-    summary = [
-        {
-            "composeId": c["composeId"],
-            "name": c["name"],
-            "createdAt": c["createdAt"],
-            "composeStatus": c["composeStatus"],
-            "description": c["description"],
-            "serverId": c["serverId"],
-            "icon": c["icon"],
-            "server": None,
-        }
-        for c in store.children("compose", env["environmentId"])
-    ]
+    summary = _compose_summaries(store, env["environmentId"], _ENVIRONMENT_ONE_COMPOSE)
     head = {k: env[k] for k in ("name", "description", "environmentId", "isDefault", "projectId", "env")}
     return head | _services(summary) | {"project": project}
 
@@ -89,20 +76,7 @@ def environments_of_project(store: Store, project_id: str) -> list[Row]:
     project = store.get("project", project_id)
     out = []
     for env in store.children("environment", project_id):
-        summary = [
-            {
-                "name": c["name"],
-                "description": c["description"],
-                "appName": c["appName"],
-                "createdAt": c["createdAt"],
-                "serverId": c["serverId"],
-                "composeId": c["composeId"],
-                "composeStatus": c["composeStatus"],
-                "icon": c["icon"],
-                "server": None,
-            }
-            for c in store.children("compose", env["environmentId"])
-        ]
+        summary = _compose_summaries(store, env["environmentId"], _BY_PROJECT_COMPOSE)
         head = {k: env[k] for k in ("name", "description", "environmentId", "isDefault")}
         out.append(head | _services(summary) | {"project": project})
     return out

@@ -9,16 +9,24 @@ its own client from it and the environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
 from pulumi.output import Unknown
 
 from components.dokploy.client import CONFIG_KEY, CONFIG_SERVER, CONFIG_URL, ENV_SERVER, DokployClient, resolve_settings
-from components.dokploy.errors import AmbiguousMarkerError, UncertainWriteError
+from components.dokploy.errors import (
+    AmbiguousMarkerError,
+    DokployBadRequestError,
+    DokployError,
+    DokployNotFoundError,
+    UncertainWriteError,
+)
 from components.dokploy.markers import marker_for
 
 try:  # the sentinel the engine uses for values not known yet during preview
@@ -119,6 +127,82 @@ def create_or_adopt(
                 return existing, False
     assert last is not None
     raise last
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where an adopted object must sit: its row's `field` must equal the `prop` input (e.g. projectId/project_id).
+
+    `relation` and `hint` only shape the error message, which names both parents.
+    """
+
+    kind: str
+    field: str
+    prop: str
+    relation: str = "belongs to"
+    hint: bool = True
+
+    def check(self, kind: str, adopt_id: str, row: Props, props: Props) -> None:
+        actual, declared = row.get(self.field), props[self.prop]
+        if actual != declared:
+            fix = f"; fix adopt_id or {self.prop}" if self.hint else ""
+            raise DokployError(
+                f"{kind} {adopt_id} {self.relation} {self.kind} {actual}, not {declared}{fix}",
+                procedure=f"{kind}.one",
+            )
+
+
+def adopt_or_locate(
+    c: DokployClient,
+    props: Props,
+    *,
+    kind: str,
+    one: Callable[[DokployClient, str], Props],
+    find: Callable[[], list[Props]],
+    create: Callable[[], Props],
+    ident: Callable[[Props], str],
+    parent: Parent | None = None,
+) -> tuple[Props, bool]:
+    """The object a create manages. Returns (object, created).
+
+    With `adopt_id`: that object, which must sit under the declared `parent`. Otherwise create-and-locate
+    by the marker (`create_or_adopt`).
+    """
+    adopt_id = props.get("adopt_id")
+    if adopt_id:
+        row = one(c, adopt_id)
+        if parent is not None:
+            parent.check(kind, adopt_id, row, props)
+        return row, False
+    return create_or_adopt(kind=kind, find=find, create=create, ident=ident)
+
+
+def read_or_gone(
+    c: DokployClient,
+    id_: str,
+    props: Props,
+    *,
+    one: Callable[[DokployClient, str], Props],
+    outputs: Callable[[Props, Props], Props],
+    gone: tuple[type[DokployError], ...] = (DokployNotFoundError,),
+) -> ReadResult:
+    """A provider's `read`: the live object's outputs, or an empty result (deleted) when it is `gone`."""
+    try:
+        row = one(c, id_)
+    except gone:
+        return ReadResult("", {})
+    return ReadResult(id_, outputs(row, props))
+
+
+@contextlib.contextmanager
+def missing_as_not_found(message: str, *, procedure: str) -> Iterator[None]:
+    """Some updates answer 400 when the object is missing: raise such a 400 as the not-found it is, with `message`."""
+    try:
+        yield
+    except DokployBadRequestError as exc:
+        if "not found" in str(exc).lower():
+            raise DokployNotFoundError(message, procedure=procedure, status=404) from None
+        raise
 
 
 def resource_marker(kind: str, resource_name: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -155,6 +156,12 @@ _ERRORS: dict[int, type[DokployHTTPError]] = {
 }
 
 
+# Versions already read and accepted in this process, by (API base, key digest). A dynamic provider builds a
+# client per call; without this a refresh read the version once per resource (the benchmark, bench/RESULTS.md).
+# Keyed by the key too, so a different (possibly wrong) key is still checked against the server.
+_ACCEPTED_VERSIONS: dict[tuple[str, str], str] = {}
+
+
 class DokployClient:
     """One client per provider call: build it, use it in a `with` block, let it go."""
 
@@ -216,10 +223,14 @@ class DokployClient:
     def _ensure_version(self) -> None:
         if self.version is not None or not self._check:
             return
+        key = (str(self.settings.api_base), hashlib.sha256(self.settings.api_key.encode()).hexdigest())
+        if key in _ACCEPTED_VERSIONS:
+            self.version = _ACCEPTED_VERSIONS[key]
+            return
         raw = self._retrying(
             lambda: self._send("GET", "settings.getDokployVersion"), "settings.getDokployVersion", True
         )
-        self.version = check_version(raw)
+        self.version = _ACCEPTED_VERSIONS[key] = check_version(raw)
 
     def _retrying(self, call: Any, procedure: str, repeat_safe: bool) -> Any:
         def retry_on(exc: Exception) -> bool | float:

@@ -28,17 +28,19 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components.dokploy import dotenv
 from components.dokploy.base import (
     DokployProvider,
+    Parent,
     Props,
+    adopt_or_locate,
     adopt_replacement,
-    create_or_adopt,
     failures_for,
     field_diff,
     is_unknown,
+    read_or_gone,
     resource_marker,
     with_outputs,
 )
 from components.dokploy.client import DokployClient
-from components.dokploy.errors import DokployError, DokployNotFoundError
+from components.dokploy.errors import DokployNotFoundError
 from components.dokploy.markers import (
     app_name_prefix,
     has_app_name_prefix,
@@ -65,6 +67,7 @@ FIELDS = (
     "delete_volumes",
 )
 REPLACE = ("environment_id", "server_id", "app_name_base")
+PARENT = Parent(kind="environment", field="environmentId", prop="environment_id", relation="is in")
 GIT_KEYS = ("url", "branch", "compose_path", "ssh_key_id")
 GITHUB_KEYS = ("github_id", "owner", "repository", "branch", "compose_path")
 
@@ -146,32 +149,23 @@ class ComposeProvider(DokployProvider):
     def create(self, props: Props) -> CreateResult:
         with self.client(secrets=_secrets(props)) as c:
             prefix = app_name_prefix(props["app_name_base"], props["marker"])
-            if props.get("adopt_id"):
-                row = _one(c, props["adopt_id"])
-                if row.get("environmentId") != props["environment_id"]:
-                    raise DokployError(
-                        f"compose {props['adopt_id']} is in environment {row.get('environmentId')}, not "
-                        f"{props['environment_id']}; fix adopt_id or environment_id",
-                        procedure="compose.one",
-                    )
-            else:
-                row, _ = create_or_adopt(
-                    kind="compose",
-                    find=lambda: _find(c, props["environment_id"], prefix, props["marker"]),
-                    create=lambda: c.mutate("compose.create", _create_body(props, prefix), repeat_safe=False),
-                    ident=lambda r: f"{r['composeId']} ({r.get('appName')})",
-                )
+            row, _ = adopt_or_locate(
+                c,
+                props,
+                kind="compose",
+                one=_one,
+                parent=PARENT,
+                find=lambda: _find(c, props["environment_id"], prefix, props["marker"]),
+                create=lambda: c.mutate("compose.create", _create_body(props, prefix), repeat_safe=False),
+                ident=lambda r: f"{r['composeId']} ({r.get('appName')})",
+            )
             cid = str(row["composeId"])
             _update(c, cid, props)
             return CreateResult(cid, _outputs(_one(c, cid), props))
 
     def read(self, id_: str, props: Props) -> ReadResult:
         with self.client(secrets=_secrets(props)) as c:
-            try:
-                row = _one(c, id_)
-            except DokployNotFoundError:
-                return ReadResult("", {})
-            return ReadResult(id_, _outputs(row, props))
+            return read_or_gone(c, id_, props, one=_one, outputs=_outputs)
 
     def update(self, id_: str, _olds: Props, news: Props) -> UpdateResult:
         with self.client(secrets=_secrets(news)) as c:

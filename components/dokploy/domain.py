@@ -22,16 +22,19 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from components.dokploy.base import (
     DokployProvider,
+    Parent,
     Props,
+    adopt_or_locate,
     adopt_replacement,
-    create_or_adopt,
     failures_for,
     field_diff,
     is_unknown,
+    missing_as_not_found,
+    read_or_gone,
     with_outputs,
 )
 from components.dokploy.client import DokployClient
-from components.dokploy.errors import DokployBadRequestError, DokployError, DokployNotFoundError
+from components.dokploy.errors import DokployNotFoundError
 
 # Dokploy's RFC-1123 check (packages/server/src/utils/hostname-validation.ts): labels of letters, digits, '-'.
 _HOST = re.compile(
@@ -51,6 +54,7 @@ FIELDS = (
     "strip_path",
 )
 REPLACE = ("compose_id",)
+PARENT = Parent(kind="compose", field="composeId", prop="compose_id", hint=False)
 RUN_FIELDS = FIELDS[1:]
 
 
@@ -94,26 +98,20 @@ class DomainProvider(DokployProvider):
 
     def create(self, props: Props) -> CreateResult:
         with self.client() as c:
-            created = False
-            if props.get("adopt_id"):
-                row = _one(c, props["adopt_id"])
-                if row.get("composeId") != props["compose_id"]:
-                    raise DokployError(
-                        f"domain {props['adopt_id']} belongs to compose {row.get('composeId')}, "
-                        f"not {props['compose_id']}",
-                        procedure="domain.one",
-                    )
-            else:
-                row, created = create_or_adopt(
-                    kind="domain",
-                    find=lambda: [
-                        d
-                        for d in c.query("domain.byComposeId", composeId=props["compose_id"]) or []
-                        if d.get("host") == props["host"] and (d.get("path") or "/") == props["path"]
-                    ],
-                    create=lambda: c.mutate("domain.create", _create_body(props), repeat_safe=False),
-                    ident=lambda d: f"{d['domainId']} ({d.get('host')}{d.get('path') or ''})",
-                )
+            row, created = adopt_or_locate(
+                c,
+                props,
+                kind="domain",
+                one=_one,
+                parent=PARENT,
+                find=lambda: [
+                    d
+                    for d in c.query("domain.byComposeId", composeId=props["compose_id"]) or []
+                    if d.get("host") == props["host"] and (d.get("path") or "/") == props["path"]
+                ],
+                create=lambda: c.mutate("domain.create", _create_body(props), repeat_safe=False),
+                ident=lambda d: f"{d['domainId']} ({d.get('host')}{d.get('path') or ''})",
+            )
             did = str(row["domainId"])
             if not created:  # adopted: bring every field to the declared value
                 _update(c, did, props)
@@ -121,11 +119,7 @@ class DomainProvider(DokployProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         with self.client() as c:
-            try:
-                row = _one(c, id_)
-            except DokployNotFoundError:
-                return ReadResult("", {})
-            return ReadResult(id_, _outputs(row, props))
+            return read_or_gone(c, id_, props, one=_one, outputs=_outputs)
 
     def update(self, id_: str, _olds: Props, news: Props) -> UpdateResult:
         with self.client() as c:
@@ -165,16 +159,9 @@ def _update_body(domain_id: str, props: Props) -> dict[str, Any]:
 
 
 def _update(c: DokployClient, domain_id: str, props: Props) -> None:
-    try:
+    missing = f"domain {domain_id} no longer exists; run `pulumi refresh` so it is recreated"
+    with missing_as_not_found(missing, procedure="domain.update"):
         c.mutate("domain.update", _update_body(domain_id, props), repeat_safe=True)
-    except DokployBadRequestError as exc:
-        if "not found" in str(exc).lower():
-            raise DokployNotFoundError(
-                f"domain {domain_id} no longer exists; run `pulumi refresh` so it is recreated",
-                procedure="domain.update",
-                status=404,
-            ) from None
-        raise
 
 
 def _outputs(row: dict[str, Any], props: Props) -> Props:

@@ -15,28 +15,28 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from components.dokploy.base import (
     DokployProvider,
+    Parent,
     Props,
+    adopt_or_locate,
     adopt_replacement,
-    create_or_adopt,
     failures_for,
     field_diff,
     is_unknown,
+    missing_as_not_found,
+    read_or_gone,
     resource_marker,
     with_outputs,
 )
 from components.dokploy.client import DokployClient
-from components.dokploy.errors import (
-    DokployBadRequestError,
-    DokployError,
-    DokployForbiddenError,
-    DokployNotFoundError,
-)
+from components.dokploy.errors import DokployError, DokployForbiddenError, DokployNotFoundError
 from components.dokploy.markers import split_description, tag_description
 from components.dokploy.project import default_environment, services_of
 
 DEFAULT_NAME = "production"
 FIELDS = ("project_id", "name", "description", "marker", "adopt_default")
 REPLACE = ("project_id", "adopt_default")
+PARENT = Parent(kind="project", field="projectId", prop="project_id")
+GONE = (DokployNotFoundError, DokployForbiddenError)  # read and delete: either means the environment is gone
 
 
 class EnvironmentProvider(DokployProvider):
@@ -75,17 +75,13 @@ class EnvironmentProvider(DokployProvider):
                         procedure="environment.byProjectId",
                         status=404,
                     )
-            elif props.get("adopt_id"):
-                row = _one(c, props["adopt_id"])
-                if row.get("projectId") != props["project_id"]:
-                    raise DokployError(
-                        f"environment {props['adopt_id']} belongs to project {row.get('projectId')}, "
-                        f"not {props['project_id']}; fix adopt_id or project_id",
-                        procedure="environment.one",
-                    )
             else:
-                row, _ = create_or_adopt(
+                row, _ = adopt_or_locate(
+                    c,
+                    props,
                     kind="environment",
+                    one=_one,
+                    parent=PARENT,
                     find=lambda: [
                         e
                         for e in c.query("environment.byProjectId", projectId=props["project_id"]) or []
@@ -100,11 +96,7 @@ class EnvironmentProvider(DokployProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         with self.client() as c:
-            try:
-                row = _one(c, id_)
-            except (DokployNotFoundError, DokployForbiddenError):
-                return ReadResult("", {})
-            return ReadResult(id_, _outputs(row, props))
+            return read_or_gone(c, id_, props, one=_one, outputs=_outputs, gone=GONE)
 
     def update(self, id_: str, _olds: Props, news: Props) -> UpdateResult:
         with self.client() as c:
@@ -117,7 +109,7 @@ class EnvironmentProvider(DokployProvider):
         with self.client() as c:
             try:
                 row = _one(c, id_)
-            except (DokployNotFoundError, DokployForbiddenError):
+            except GONE:
                 return
             leftovers = services_of([row])
             if leftovers:
@@ -152,17 +144,10 @@ def _update(c: DokployClient, eid: str, props: Props, row: dict[str, Any] | None
         body["description"] = tag_description(props.get("description"), props["marker"])
     if row is not None and all(row.get(k) == v for k, v in body.items() if k != "environmentId"):
         return
-    try:
+    # environment.update wraps every failure, not-found included, as 400 (dokploy-api.md §3.2).
+    missing = f"environment {eid} no longer exists in Dokploy; run `pulumi refresh` so it is recreated"
+    with missing_as_not_found(missing, procedure="environment.update"):
         c.mutate("environment.update", body, repeat_safe=True)
-    except DokployBadRequestError as exc:
-        # environment.update wraps every failure, not-found included, as 400 (dokploy-api.md §3.2).
-        if "not found" in str(exc).lower():
-            raise DokployNotFoundError(
-                f"environment {eid} no longer exists in Dokploy; run `pulumi refresh` so it is recreated",
-                procedure="environment.update",
-                status=404,
-            ) from None
-        raise
 
 
 def _outputs(row: dict[str, Any], props: Props) -> Props:

@@ -16,11 +16,12 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 from components.dokploy.base import (
     DokployProvider,
     Props,
+    adopt_or_locate,
     adopt_replacement,
-    create_or_adopt,
     failures_for,
     field_diff,
     is_unknown,
+    read_or_gone,
     resource_marker,
     with_outputs,
 )
@@ -64,15 +65,15 @@ class ProjectProvider(DokployProvider):
 
     def create(self, props: Props) -> CreateResult:
         with self.client() as c:
-            if props.get("adopt_id"):
-                row = _one(c, props["adopt_id"])
-            else:
-                row, _ = create_or_adopt(
-                    kind="project",
-                    find=lambda: [p for p in c.query("project.all") or [] if _marker(p) == props["marker"]],
-                    create=lambda: c.mutate("project.create", _body(props), repeat_safe=False)["project"],
-                    ident=lambda p: str(p["projectId"]),
-                )
+            row, _ = adopt_or_locate(
+                c,
+                props,
+                kind="project",
+                one=_one,
+                find=lambda: [p for p in c.query("project.all") or [] if _marker(p) == props["marker"]],
+                create=lambda: c.mutate("project.create", _body(props), repeat_safe=False)["project"],
+                ident=lambda p: str(p["projectId"]),
+            )
             pid = str(row["projectId"])
             if _needs_update(row, props):
                 c.mutate("project.update", {"projectId": pid, **_body(props)}, repeat_safe=True)
@@ -80,11 +81,7 @@ class ProjectProvider(DokployProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         with self.client() as c:
-            try:
-                row = _one(c, id_)
-            except DokployNotFoundError:
-                return ReadResult("", {})
-            return ReadResult(id_, _outputs(row, props))
+            return read_or_gone(c, id_, props, one=_one, outputs=_outputs)
 
     def update(self, id_: str, _olds: Props, news: Props) -> UpdateResult:
         with self.client() as c:

@@ -30,6 +30,14 @@ def _find(ctx: Context, registry_id: str) -> dict[str, Any]:
     return row
 
 
+def _owned(ctx: Context, registry_id: str, action: str) -> dict[str, Any]:
+    """The registry, which must belong to the caller's organization; `action` names what is refused if not."""
+    row = _find(ctx, registry_id)
+    if row["organizationId"] != ctx.organization_id:
+        raise unauthorized(f"You are not allowed to {action} this registry")
+    return row
+
+
 @procedure("registry.create", admin=True)
 def create(ctx: Context, data: dict[str, Any]) -> Any:
     if data.get("serverId") and data["serverId"] != "none":
@@ -47,18 +55,14 @@ def all_registries(ctx: Context, data: dict[str, Any]) -> Any:
 
 @procedure("registry.one", admin=True)
 def one(ctx: Context, data: dict[str, Any]) -> Any:
-    row = _find(ctx, data["registryId"])
-    if row["organizationId"] != ctx.organization_id:
-        raise unauthorized("You are not allowed to access this registry")
+    row = _owned(ctx, data["registryId"], "access")
     return {k: v for k, v in row.items() if k != "password"}
 
 
 @procedure("registry.update", admin=True)
 def update(ctx: Context, data: dict[str, Any]) -> Any:
     with ctx.store.transaction():
-        row = _find(ctx, data["registryId"])
-        if row["organizationId"] != ctx.organization_id:
-            raise unauthorized("You are not allowed to update this registry")
+        row = _owned(ctx, data["registryId"], "update")
         changes = {k: v for k, v in data.items() if k not in ("registryId", "serverId")}
         row = ctx.store.replace("registry", {**row, **changes})
     if row["registryType"] == "cloud":
@@ -69,9 +73,7 @@ def update(ctx: Context, data: dict[str, Any]) -> Any:
 @procedure("registry.remove", admin=True)
 def remove(ctx: Context, data: dict[str, Any]) -> Any:
     with ctx.store.transaction():
-        row = _find(ctx, data["registryId"])
-        if row["organizationId"] != ctx.organization_id:
-            raise unauthorized("You are not allowed to delete this registry")
+        row = _owned(ctx, data["registryId"], "delete")
         ctx.store.delete("registry", row["registryId"])
     return row
 

@@ -91,3 +91,13 @@ def dokploy(request: pytest.FixtureRequest) -> Iterator[LocalDokploy]:
     server: LocalDokploy = request.getfixturevalue("dokploy_server")
     yield server
     check_server_requests(server)
+
+
+@pytest.fixture(autouse=True)
+def _forget_accepted_versions() -> Iterator[None]:
+    """Each test meets its server fresh: the client remembers accepted versions per process."""
+    from components.dokploy import client as client_module
+
+    client_module._ACCEPTED_VERSIONS.clear()
+    yield
+    client_module._ACCEPTED_VERSIONS.clear()

@@ -38,12 +38,17 @@ def test_queries_are_gets_with_query_params_and_mutations_are_json_posts(api: re
     assert c.version == "v0.30.2"
 
 
-def test_version_is_read_once_per_client(api: respx.MockRouter) -> None:
+def test_version_is_read_once_per_server_and_key(api: respx.MockRouter) -> None:
     api.get("/project.all").respond(json=[])
     with client() as c:
         c.query("project.all")
         c.query("project.all")
+    with client() as c:  # a provider builds one client per call: the accepted version is remembered
+        c.query("project.all")
     assert api.routes["version"].call_count == 1
+    with DokployClient(ClientSettings(url=URL, api_key=KEY + "-other")) as c:  # another key is checked again
+        c.query("project.all")
+    assert api.routes["version"].call_count == 2
 
 
 @pytest.mark.parametrize(

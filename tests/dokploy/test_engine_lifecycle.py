@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from components.dokploy import dotenv
 from dokploy_local.testing import LocalDokploy
 from tests.dokploy.engine import COMPOSE_FILE, EngineRun, needs_pulumi, objects
+from tests.support.dokploy import call_api as call
 
 PROGRAM = f"""
 import pulumi
@@ -58,16 +58,6 @@ def desired_env(app_env: str = "one") -> dict[str, str]:
         "DATABASE_URL": f"postgresql://app:{SECRETS['t:db_password']}@db/app",
         "NEXT_PUBLIC_URL": "https://report.local.test",
     }
-
-
-def call(server: LocalDokploy, procedure: str, body: dict[str, object] | None = None, **params: str) -> object:
-    headers = {"x-api-key": server.api_key}
-    if body is None:
-        r = httpx.get(f"{server.url}/api/{procedure}", params=params, headers=headers)
-    else:
-        r = httpx.post(f"{server.url}/api/{procedure}", json=body, headers=headers)
-    r.raise_for_status()
-    return r.json() if r.content else None
 
 
 def live_compose(server: LocalDokploy, run: EngineRun) -> dict[str, object]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
@@ -24,6 +23,7 @@ from components.dokploy.errors import AmbiguousMarkerError, DokployError
 from components.dokploy.preflight import preflight
 from components.dokploy.project import ProjectProvider
 from dokploy_local.testing import LocalDokploy
+from tests.support.dokploy import call_api as api  # behind Pulumi's back, as a person in the UI would
 
 COMPOSE_FILE = "services:\n  web:\n    image: nginx:alpine\n"
 
@@ -32,17 +32,6 @@ def configured(cls: type[DokployProvider], server: LocalDokploy) -> Any:
     provider = cls()
     provider.configure(ConfigureRequest(Config({"dokploy:url": server.url, "dokploy:apiKey": server.api_key}, "t")))
     return provider
-
-
-def api(server: LocalDokploy, procedure: str, body: dict[str, Any] | None = None, **params: str) -> Any:
-    """Behind Pulumi's back, as a person in the Dokploy UI would."""
-    headers = {"x-api-key": server.api_key}
-    if body is None:
-        r = httpx.get(f"{server.url}/api/{procedure}", params=params, headers=headers)
-    else:
-        r = httpx.post(f"{server.url}/api/{procedure}", json=body, headers=headers)
-    r.raise_for_status()
-    return r.json() if r.content else None
 
 
 def checked(provider: Any, news: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pulumi_cli import PULUMI, VENV, make_project, pulumi_available
+from tests.support.pulumi_cli import PULUMI, VENV, PulumiCLI, make_project, pulumi_available
 
 pytestmark = [
     pytest.mark.engine,
@@ -98,19 +98,30 @@ def test_pinned_version_matches_python_sdk() -> None:
     assert f"pulumi=={pinned}\n" in lock
 
 
-def test_full_lifecycle_with_dynamic_resource_and_policy_pack(tmp_path: Path) -> None:
+def foundation_stack(tmp_path: Path) -> tuple[PulumiCLI, Path]:
+    """The FileObject project with a `dev` stack whose objects live in tmp/remote (returned with it)."""
     remote = tmp_path / "remote"
     remote.mkdir()
     cli = make_project(tmp_path, PROGRAM, name="foundation", files={"fileobject.py": PROVIDER})
+    cli.run("stack", "init", "dev")
+    cli.run("config", "set", "dir", str(remote), "--stack", "dev")
+    return cli, remote
+
+
+def policy_pack(tmp_path: Path, source: str) -> Path:
+    """A Python policy pack in tmp/policy running `source`, on the repository's virtualenv."""
     policy_dir = tmp_path / "policy"
     policy_dir.mkdir()
     (policy_dir / "PulumiPolicy.yaml").write_text(
         f"description: one rule\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
     )
-    (policy_dir / "__main__.py").write_text(POLICY)
+    (policy_dir / "__main__.py").write_text(source)
+    return policy_dir
 
-    cli.run("stack", "init", "dev")
-    cli.run("config", "set", "dir", str(remote), "--stack", "dev")
+
+def test_full_lifecycle_with_dynamic_resource_and_policy_pack(tmp_path: Path) -> None:
+    cli, remote = foundation_stack(tmp_path)
+    policy_dir = policy_pack(tmp_path, POLICY)
 
     preview = cli.preview("dev")
     assert "+ 2 to create" in preview.stdout or "2 to create" in preview.stdout
@@ -143,17 +154,8 @@ def test_full_lifecycle_with_dynamic_resource_and_policy_pack(tmp_path: Path) ->
 
 def test_policy_violation_blocks_preview(tmp_path: Path) -> None:
     """The policy pack is live, not decorative: an empty message is a mandatory violation."""
-    remote = tmp_path / "remote"
-    remote.mkdir()
-    cli = make_project(tmp_path, PROGRAM, name="foundation", files={"fileobject.py": PROVIDER})
-    policy_dir = tmp_path / "policy"
-    policy_dir.mkdir()
-    (policy_dir / "PulumiPolicy.yaml").write_text(
-        f"description: one rule\nruntime:\n  name: python\n  options:\n    virtualenv: {VENV}\n"
-    )
-    (policy_dir / "__main__.py").write_text(POLICY.replace('args.props.get("message")', "False"))
-    cli.run("stack", "init", "dev")
-    cli.run("config", "set", "dir", str(remote), "--stack", "dev")
+    cli, _ = foundation_stack(tmp_path)
+    policy_dir = policy_pack(tmp_path, POLICY.replace('args.props.get("message")', "False"))
     result = cli.preview("dev", "--policy-pack", str(policy_dir), check=False)
     assert result.returncode != 0
     assert "every file object needs a message" in result.stdout + result.stderr

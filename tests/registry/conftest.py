@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,7 @@ import pytest
 from tests.support.registry import (
     OciLayout,
     Registry,
-    TokenServer,
-    key_and_cert,
-    registry_binary,
+    running_registry,
     skopeo_copy,
     skopeo_raw_manifest,
 )
@@ -39,19 +36,8 @@ class Pushed:
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    binary = registry_binary()
-    if not binary or not shutil.which("skopeo"):
-        pytest.fail("docker-registry and skopeo are required: run `make setup` (scripts/setup-apt.sh installs them)")
-    key, cert = key_and_cert()
-    tokens = TokenServer(key=key, cert=cert, users=USERS)
-    tokens.start()
-    reg = Registry(root=tmp_path_factory.mktemp("registry"), tokens=tokens)
-    try:
-        reg.start(binary)
+    with running_registry(tmp_path_factory.mktemp("registry"), USERS) as reg:
         yield reg
-    finally:
-        reg.stop()
-        tokens.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ the Dokploy API with the owner key, OpenBao with the root token.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import httpx
 import hvac
 import yaml
 
-from tests.support.pulumi_cli import REPO
+from tests.support.pulumi_cli import REPO, pulumi_env
 
 LOCAL_PASSPHRASE = "finance-report-local"
 _IGNORE = shutil.ignore_patterns(
@@ -73,16 +72,11 @@ class Clone:
     # --- processes --------------------------------------------------------------------------------
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "VAULT_", "DOKPLOY_"))}
-        env.update(
-            PATH=f"{REPO / '.tools' / 'bin'}:{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}",
-            PULUMI_HOME=str(self.home),
-            PULUMI_BACKEND_URL=f"file://{self.root / '.pulumi-state'}",
-            PULUMI_CONFIG_PASSPHRASE=LOCAL_PASSPHRASE,
-            PULUMI_SKIP_UPDATE_CHECK="true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-            PULUMI_PYTHON_CMD=str(REPO / ".venv" / "bin" / "python"),
-            PYTHONDONTWRITEBYTECODE="1",
+        env = pulumi_env(
+            home=self.home,
+            state_dir=self.root / ".pulumi-state",
+            passphrase=LOCAL_PASSPHRASE,
+            drop=("PULUMI_", "VAULT_", "DOKPLOY_"),
         )
         env.update(extra or {})
         return env

@@ -16,7 +16,6 @@ Real CLI, local Dokploy server, a private OpenBao and a private registry.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from dokploy_local.testing import LocalDokploy
 from tests.stacks.clone import LOCAL_PASSPHRASE
 from tests.support.openbao import OpenBao, start_openbao
 from tests.support.pulumi_cli import REPO, PulumiCLI, copy_repo_program, pulumi_available
-from tests.support.registry import OciLayout, Registry, TokenServer, key_and_cert, registry_binary, skopeo_copy
+from tests.support.registry import OciLayout, Registry, running_registry, skopeo_copy
 
 pytestmark = [
     pytest.mark.engine,
@@ -51,24 +50,13 @@ PROVIDED = {
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    binary = registry_binary()
-    if not binary or not shutil.which("skopeo"):
-        pytest.fail("docker-registry and skopeo are required: run `make setup` (scripts/setup-apt.sh installs them)")
-    key, cert = key_and_cert()
-    tokens = TokenServer(key=key, cert=cert, users=USERS)
-    tokens.start()
-    reg = Registry(root=tmp_path / "registry", tokens=tokens)
-    try:
-        reg.start(binary)
+    with running_registry(tmp_path / "registry", USERS) as reg:
         layout = OciLayout(tmp_path / "oci")
         for component in ("backend", "frontend"):
             layout.name(component, layout.image(f"{component} {RELEASE}"))
             dest = f"docker://{reg.address}/{REPOSITORY}-{component}:{RELEASE}"
             skopeo_copy(f"oci:{layout.path}:{component}", dest, "ci:ci-secret", home=tmp_path)
         yield reg
-    finally:
-        reg.stop()
-        tokens.stop()
 
 
 @pytest.fixture

@@ -6,13 +6,17 @@ at `.url + "/api/..."`), `.api_key`, `set_knobs(...)`, `add_member_key(...)`, `r
 `count_objects()`, `seed(...)`, `restart()`, `stop()`. Use it from a conftest.py:
 
     from tests.support.dokploy import dokploy_server  # noqa: F401
+
+`call_api(server, procedure, ...)` calls the server's API with the owner key, as a person in the UI would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from dokploy_local.testing import LocalDokploy, running_server
@@ -24,3 +28,14 @@ FAST_KNOBS = {"deploy_duration_ms": 100}
 def dokploy_server(tmp_path: Path) -> Iterator[LocalDokploy]:
     with running_server(tmp_path / "dokploy", knobs=FAST_KNOBS) as server:
         yield server
+
+
+def call_api(server: LocalDokploy, procedure: str, body: dict[str, Any] | None = None, **params: str) -> Any:
+    """A query (GET with `params`) or, given a `body`, a mutation (POST) with the server's owner key."""
+    headers = {"x-api-key": server.api_key}
+    if body is None:
+        r = httpx.get(f"{server.url}/api/{procedure}", params=params, headers=headers)
+    else:
+        r = httpx.post(f"{server.url}/api/{procedure}", json=body, headers=headers)
+    r.raise_for_status()
+    return r.json() if r.content else None

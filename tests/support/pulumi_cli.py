@@ -26,6 +26,25 @@ def pulumi_available() -> bool:
     return PULUMI.exists()
 
 
+def pulumi_env(*, home: Path, state_dir: Path, passphrase: str, drop: tuple[str, ...] = ("PULUMI_",)) -> dict[str, str]:
+    """The environment of a `pulumi` run: this repository's tools and virtualenv first on PATH, its own
+    PULUMI_HOME and file backend, no update check or plugin download, and none of the caller's variables
+    that start with one of `drop`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(
+        PATH=f"{TOOLS_BIN}:{VENV / 'bin'}:{env.get('PATH', '')}",
+        PULUMI_HOME=str(home),
+        PULUMI_BACKEND_URL=f"file://{state_dir}",
+        PULUMI_CONFIG_PASSPHRASE=passphrase,
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
+        PULUMI_PYTHON_CMD=str(VENV / "bin" / "python"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
 @dataclass
 class PulumiCLI:
     """One project directory, one backend, one PULUMI_HOME."""
@@ -36,18 +55,7 @@ class PulumiCLI:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-        env.update(
-            PATH=f"{TOOLS_BIN}:{VENV / 'bin'}:{env.get('PATH', '')}",
-            PULUMI_HOME=str(self.home),
-            PULUMI_BACKEND_URL=f"file://{self.state_dir}",
-            PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
-            PULUMI_SKIP_UPDATE_CHECK="true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-            PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
-            PULUMI_PYTHON_CMD=str(VENV / "bin" / "python"),
-            PYTHONDONTWRITEBYTECODE="1",
-        )
+        env = pulumi_env(home=self.home, state_dir=self.state_dir, passphrase=PASSPHRASE)
         env.update(self.extra_env)
         return env
 

@@ -23,7 +23,8 @@ import subprocess
 import tarfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import jwt
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -268,6 +270,24 @@ class OciLayout:
     def _write_index(self) -> None:
         index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(self.refs.values())}
         (self.path / "index.json").write_text(json.dumps(index))
+
+
+@contextmanager
+def running_registry(root: Path, users: Mapping[str, tuple[str, tuple[str, ...]]]) -> Iterator[Registry]:
+    """A started registry storing under `root`, and its token server for `users`; both stopped on exit."""
+    binary = registry_binary()
+    if not binary or not shutil.which("skopeo"):
+        pytest.fail("docker-registry and skopeo are required: run `make setup` (scripts/setup-apt.sh installs them)")
+    key, cert = key_and_cert()
+    tokens = TokenServer(key=key, cert=cert, users=users)
+    tokens.start()
+    reg = Registry(root=root, tokens=tokens)
+    try:
+        reg.start(binary)
+        yield reg
+    finally:
+        reg.stop()
+        tokens.stop()
 
 
 def skopeo_copy(src: str, dest: str, creds: str, *extra: str, home: Path) -> None:
