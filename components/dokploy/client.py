@@ -17,8 +17,8 @@ environments) and v0.28.0 (slash-style paths).
 from __future__ import annotations
 
 import base64
-import json
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping
