@@ -419,3 +419,8 @@ def requires_digest_images(stack: str) -> bool:
     """Whether a stack runs released images by digest only."""
     kind, _ = parse_stack(stack)
     return _PER_KIND[kind]["image_policy"] is ImagePolicy.VERIFY_DIGEST
+
+
+def owner_stacks() -> tuple[str, ...]:
+    """The stacks that own the shared Dokploy projects by default (one per server: staging, or local)."""
+    return tuple(k.value for k in (Kind.STAGING, Kind.PRODUCTION, Kind.LOCAL) if _PER_KIND[k]["owns_projects"])

@@ -21,7 +21,7 @@ from components.compose import templates
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
 from components.dokploy.markers import marker_for, split_description
-from components.environment import ConfigError, Environment, Kind, environment_for
+from components.environment import ConfigError, Environment, Kind, environment_for, owner_stacks
 from components.finance_report import FinanceReport, FinanceReportArgs
 from components.github import GithubArgs, GithubConfigError, GithubRepository, Reviewers
 from components.images import ImagePolicyError, Images, ImagesArgs, Resolver, registry_resolver
@@ -51,8 +51,8 @@ MODEL_KEYS = (
 )
 DEFAULT_GITHUB_REPOSITORY = "wangzitian0/finance_report"
 VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")
-# The stacks that own the shared projects on their Dokploy server (the model's owns_projects default).
-OWNER_STACKS = ("staging", "local")
+# The stacks that own the shared projects on their Dokploy server, as the model decides.
+OWNER_STACKS = owner_stacks()
 
 
 class PreflightError(Exception):

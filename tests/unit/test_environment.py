@@ -227,3 +227,12 @@ def test_vault_agent_address_defaults_to_the_stacks_vault() -> None:
 def test_release_tag_must_match_exactly(tag: str) -> None:
     with pytest.raises(ConfigError, match="not a release tag"):
         environment_for("production", {"imageTag": tag})
+
+
+def test_owner_stacks_are_the_ones_the_model_makes_owners() -> None:
+    from components.environment import owner_stacks
+
+    tags = {"staging": "sha-abc1234", "production": "v1.0.0", "local": "local"}
+    assert owner_stacks() == ("staging", "local")
+    for stack, tag in tags.items():
+        assert environment_for(stack, {"imageTag": tag}).owns_projects is (stack in owner_stacks())
