@@ -96,6 +96,35 @@ ADOPTABLE_ROUTES = ("api", "web")
 
 
 @dataclass(frozen=True)
+class DataServices:
+    """Where this environment's data services (postgres, redis, MinIO) run and where their keys come from."""
+
+    # True: throwaway postgres, redis and MinIO live inside the one compose named after the environment,
+    # next to the app, with every credential generated in one Vault secret (pr-<N>). False: separate
+    # `postgres` and `redis` composes deploy before `app`, each with its own Vault secret.
+    bundled: bool
+    # True: the environment's own MinIO, reached at `service_host("minio")` (pr-<N>'s in-compose one,
+    # local's). False: the platform's shared MinIO, `platform-minio-<name>` (staging, production).
+    own_minio: bool
+    # True: the operator puts the S3 keys and the OpenRouter key into Vault (`provided`). False: the S3 keys
+    # are generated and the OpenRouter key is empty (nothing real to call).
+    operator_keys: bool
+
+
+@dataclass(frozen=True)
+class GithubSide:
+    """What this stack's GitHub plan is made of (components/github.py `plan_for`)."""
+
+    supported: bool  # False: the stack has no GitHub side at all (local); plan_for refuses it
+    # True: the stack creates (and destroys) its own GitHub environment, named after it, and owns nothing
+    # shared (pr-<N>). False: its environment is one of the shared gates the owner stack creates.
+    own_environment: bool
+    # True: its PULUMI_STACK/ENVIRONMENT_URL variables also go into the read-only GitHub environment its
+    # plan and drift jobs run in (production).
+    readonly_variables: bool
+
+
+@dataclass(frozen=True)
 class Environment:
     stack: str
     kind: Kind
@@ -123,6 +152,16 @@ class Environment:
     data_path: str | None  # host directory for postgres/redis data (bind mounts, as the seed had); None: named volumes
     project_ref: str | None  # non-owners: the id of the project their environment lives in (else looked up)
     adoption: Adoption
+    data: DataServices
+    app_compose: str  # the compose that serves HTTP (the domains attach to it): `app`, or the one pr-<N> compose
+    # Dokploy appName of each compose (its Docker project/stack name); `{name}` the environment, `{compose}`
+    # the compose. One compose per environment needs no `{compose}`.
+    app_name_pattern: str
+    floating_tags: tuple[str, ...]  # extra tags CI pushes with the exact one (staging: `staging`)
+    github: GithubSide
+    # The image tag CI builds from a commit, `{sha7}` its first 7 hex digits; None: never built from a commit
+    # (production deploys a released vX.Y.Z, local uses local tags).
+    commit_tag_pattern: str | None
 
     @property
     def shared_projects(self) -> tuple[str, ...]:
@@ -153,6 +192,10 @@ class Environment:
     def service_host(self, service: str) -> str:
         """A data service's DNS name on Dokploy's shared network, unique per environment."""
         return f"{PROJECT}-{service}-{self.name}"
+
+    def compose_app_name(self, compose: str) -> str:
+        """The Dokploy appName of one of this environment's composes (`app_name_pattern` filled in)."""
+        return self.app_name_pattern.format(name=self.name, compose=compose)
 
     def image(self, component: str) -> str:
         """`<repository>-<component>:<tag>` for backend or frontend (one tag for both)."""
@@ -301,6 +344,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         delete_volumes=True,
         image_policy=ImagePolicy.BUILD,
         managers=Managers(dokploy=True, vault=True, github=True, registry=False),
+        data=DataServices(bundled=True, own_minio=True, operator_keys=False),
+        app_name_pattern="finance-report-{name}",
+        floating_tags=(),
+        github=GithubSide(supported=True, own_environment=True, readonly_variables=False),
+        commit_tag="pr-{pr_number}-{sha7}",
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -310,6 +358,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         delete_volumes=False,
         image_policy=ImagePolicy.BUILD,
         managers=Managers(dokploy=True, vault=True, github=True, registry=False),
+        data=DataServices(bundled=False, own_minio=False, operator_keys=True),
+        app_name_pattern="fr-{name}-{compose}",
+        floating_tags=("staging",),
+        github=GithubSide(supported=True, own_environment=False, readonly_variables=False),
+        commit_tag="sha-{sha7}",
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -319,6 +372,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         delete_volumes=False,
         image_policy=ImagePolicy.VERIFY_DIGEST,
         managers=Managers(dokploy=True, vault=True, github=True, registry=True),
+        data=DataServices(bundled=False, own_minio=False, operator_keys=True),
+        app_name_pattern="fr-{name}-{compose}",
+        floating_tags=(),
+        github=GithubSide(supported=True, own_environment=False, readonly_variables=True),
+        commit_tag=None,
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -328,6 +386,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         delete_volumes=True,
         image_policy=ImagePolicy.LOCAL_TAG,
         managers=Managers(dokploy=True, vault=True, github=False, registry=False),
+        data=DataServices(bundled=False, own_minio=True, operator_keys=False),
+        app_name_pattern="fr-{name}-{compose}",
+        floating_tags=(),
+        github=GithubSide(supported=False, own_environment=False, readonly_variables=False),
+        commit_tag=None,
     ),
 }
 
@@ -344,7 +407,9 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
 
-    services: tuple[str, ...] = (name,) if kind is Kind.PREVIEW else ("postgres", "redis", "app")
+    data = row["data"]
+    assert isinstance(data, DataServices)
+    services: tuple[str, ...] = (name,) if data.bundled else ("postgres", "redis", "app")
 
     tag = str(config.get("imageTag") or _default_tag(kind, pr_number))
     if not tag:
@@ -374,6 +439,10 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
     vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS)
+    github = row["github"]
+    assert isinstance(github, GithubSide)
+    floating_tags = row["floating_tags"]
+    assert isinstance(floating_tags, tuple)
 
     return Environment(
         stack=stack,
@@ -406,6 +475,12 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         data_path=_data_path(config.get("dataPath"), kind),
         project_ref=project_ref,
         adoption=_adoption(config.get("adopt"), kind, services, owns),
+        data=data,
+        app_compose=name if data.bundled else "app",
+        app_name_pattern=str(row["app_name_pattern"]),
+        floating_tags=floating_tags,
+        github=github,
+        commit_tag_pattern=commit_tag_pattern(stack),
     )
 
 
@@ -419,6 +494,13 @@ def requires_digest_images(stack: str) -> bool:
     """Whether a stack runs released images by digest only."""
     kind, _ = parse_stack(stack)
     return _PER_KIND[kind]["image_policy"] is ImagePolicy.VERIFY_DIGEST
+
+
+def commit_tag_pattern(stack: str) -> str | None:
+    """The tag CI builds for this stack from a commit, with `{sha7}` left to fill in; None if never built so."""
+    kind, pr_number = parse_stack(stack)
+    pattern = _PER_KIND[kind]["commit_tag"]
+    return None if pattern is None else str(pattern).replace("{pr_number}", str(pr_number))
 
 
 def owner_stacks() -> tuple[str, ...]:

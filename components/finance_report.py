@@ -25,7 +25,7 @@ import pulumi
 from components import dokploy
 from components.compose import Images, domains, plan
 from components.compose.render import VAULT_TOKEN_KEY
-from components.environment import Environment, Kind
+from components.environment import Environment
 
 DATA_SERVICES = ("postgres", "redis")
 
@@ -116,7 +116,7 @@ class FinanceReport(pulumi.ComponentResource):
                 compose_file=texts[f.name],
                 compose_type=f.compose_type,
                 env={VAULT_TOKEN_KEY: args.vault.tokens[f.name]},
-                app_name=f"finance-report-{env.name}" if env.kind is Kind.PREVIEW else f"fr-{env.name}-{f.name}",
+                app_name=env.compose_app_name(f.name),
                 delete_volumes=env.delete_volumes_on_destroy,
                 adopt_id=env.adoption.compose(f.name),
                 opts=self._child(protect=env.protect_data and data, depends_on=after),

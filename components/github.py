@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from components.environment import Environment, Kind
+from components.environment import Environment
 from components.plugins import require_plugin
 
 if TYPE_CHECKING:
@@ -68,17 +68,17 @@ class GithubPlan:
 
 def plan_for(env: Environment) -> GithubPlan:
     variables = ((STACK_VARIABLE, env.stack), (URL_VARIABLE, env.url))
-    if env.kind is Kind.PREVIEW:  # the model already refuses a PR stack that claims ownership
+    if env.github.own_environment:  # pr-<N>; the model already refuses a PR stack that claims ownership
         return GithubPlan(
             environments=(EnvironmentSpec(env.name),),
             variables=tuple((env.name, k, v) for k, v in variables),
             owns_main_protection=False,
         )
-    if env.kind is Kind.LOCAL:
+    if not env.github.supported:
         raise GithubConfigError(f"stack {env.stack} does not manage GitHub (managers.github is off)")
     # staging and production: variables in their own environment; production's also in the read-only
     # environment its preview and drift jobs run in.
-    var_envs = (env.name, READONLY_ENVIRONMENT) if env.kind is Kind.PRODUCTION else (env.name,)
+    var_envs = (env.name, READONLY_ENVIRONMENT) if env.github.readonly_variables else (env.name,)
     gates: tuple[EnvironmentSpec, ...] = ()
     if env.owns_projects:
         gates = (

@@ -21,12 +21,11 @@ from urllib.parse import urlparse
 
 import pulumi
 
-from components.environment import Environment, ImagePolicy, Kind, validate_image_tag
+from components.environment import Environment, ImagePolicy, validate_image_tag
 from components.oci import Credentials, ImageName, ManifestNotFound, RegistryClient
 from components.plugins import require_plugin
 
 COMPONENTS: tuple[str, ...] = ("backend", "frontend")
-FLOATING_TAGS: Mapping[Kind, tuple[str, ...]] = {Kind.STAGING: ("staging",)}
 RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _DIGEST_REF = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
 
@@ -66,18 +65,20 @@ class BuildSpec:
     build_args: Mapping[str, str]
 
 
+# Why a stack whose image policy is not BUILD never builds (the end of build_plan's message).
+_NEVER_BUILT: Mapping[ImagePolicy, str] = {
+    ImagePolicy.VERIFY_DIGEST: "production runs the vX.Y.Z images staging released",
+    ImagePolicy.LOCAL_TAG: "local uses local tags",
+}
+
+
 def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
     """What CI builds and pushes for this environment (the workflows' helpers print it)."""
     if env.image_policy is not ImagePolicy.BUILD:
         raise ImagePolicyError(
-            f"stack {env.stack} never builds images ({env.image_policy.value}); "
-            + (
-                "production runs the vX.Y.Z images staging released"
-                if env.kind is Kind.PRODUCTION
-                else "local uses local tags"
-            )
+            f"stack {env.stack} never builds images ({env.image_policy.value}); " + _NEVER_BUILT[env.image_policy]
         )
-    tags = (env.image_tag, *FLOATING_TAGS.get(env.kind, ()))
+    tags = (env.image_tag, *env.floating_tags)
     return tuple(
         BuildSpec(
             component=c,

@@ -21,7 +21,7 @@ from components.compose import templates
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
 from components.dokploy.markers import marker_for, split_description
-from components.environment import ConfigError, Environment, Kind, environment_for, owner_stacks
+from components.environment import ConfigError, Environment, environment_for, owner_stacks
 from components.finance_report import FinanceReport, FinanceReportArgs
 from components.github import GithubArgs, GithubConfigError, GithubRepository, Reviewers
 from components.images import ImagePolicyError, Images, ImagesArgs, Resolver, registry_resolver
@@ -210,5 +210,5 @@ def run() -> None:
         raise pulumi.RunError(str(exc)) from None
     pulumi.export("environment", env.name)
     export(report.outputs())
-    if env.kind is Kind.PREVIEW:
+    if env.pr_number is not None:  # pr-<N> stacks only
         pulumi.export("pr_number", env.pr_number)

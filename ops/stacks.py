@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from components.environment import ConfigError, Environment, Kind, environment_for, parse_stack
+from components.environment import ConfigError, Environment, Kind, commit_tag_pattern, environment_for, parse_stack
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_NAMESPACE = "financeReport"
@@ -40,13 +40,10 @@ def short_sha(sha: str) -> str:
 
 def image_tag(stack: str, sha: str) -> str:
     """The tag CI builds for a stack at a commit: `pr-<N>-<sha7>` or `sha-<sha7>` (the model checks it)."""
-    kind, number = parse_stack(stack)
-    if kind is Kind.PREVIEW:
-        tag = f"pr-{number}-{short_sha(sha)}"
-    elif kind is Kind.STAGING:
-        tag = f"sha-{short_sha(sha)}"
-    else:
+    pattern = commit_tag_pattern(stack)
+    if pattern is None:
         raise ConfigError(f"stack {stack} is never built from a commit; production deploys a released vX.Y.Z tag")
+    tag = pattern.format(sha7=short_sha(sha))
     environment_for(stack, {"imageTag": tag})  # the model's tag rules, not a copy of them
     return tag
 

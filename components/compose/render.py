@@ -17,7 +17,7 @@ import yaml
 
 from components.compose import templates
 from components.compose.templates import Images
-from components.environment import Environment, Kind
+from components.environment import Environment
 
 
 class ComposeSchemaError(ValueError):
@@ -76,7 +76,7 @@ VAULT_TOKEN_KEY = "VAULT_APP_TOKEN"
 def plan(env: Environment, images: Images) -> list[ComposeFile]:
     """The composes of one environment, in deploy order (the data services before `app`)."""
     token = (VAULT_TOKEN_KEY,)
-    if env.kind is Kind.PREVIEW:
+    if env.data.bundled:  # one compose holds the data services too
         return [_file(env.name, "docker-compose", templates.preview_compose(env, images), token)]
     return [
         _file("postgres", "docker-compose", templates.postgres_compose(env), token),

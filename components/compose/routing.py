@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from components.compose.templates import BACKEND_PORT, FRONTEND_PORT
-from components.environment import Environment, Kind
+from components.environment import Environment
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Route:
 
 def app_compose_name(env: Environment) -> str:
     """The compose that serves HTTP: `app`, or the single `pr-<N>` compose."""
-    return env.name if env.kind is Kind.PREVIEW else "app"
+    return env.app_compose
 
 
 def domains(env: Environment) -> list[DomainSpec]:

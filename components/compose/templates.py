@@ -16,7 +16,7 @@ from typing import Any
 
 from components.compose import shell
 from components.compose.vault_agent import SECRETS_VOLUME, secrets_volume, sidecar
-from components.environment import Environment, Kind
+from components.environment import Environment
 
 POSTGRES_IMAGE = "postgres:16-alpine"
 REDIS_IMAGE = "redis:7-alpine"
@@ -179,14 +179,14 @@ def app_compose(env: Environment, images: Images) -> dict[str, Any]:
 
 
 def s3_endpoint(env: Environment) -> str | None:
-    """The throwaway MinIO of a preview; None elsewhere (staging/production use the platform's MinIO)."""
-    return f"http://{env.service_host('minio')}:9000" if env.kind is Kind.PREVIEW else None
+    """The throwaway MinIO of a bundled compose (preview); None elsewhere (no compose of theirs runs MinIO)."""
+    return f"http://{env.service_host('minio')}:9000" if env.data.bundled else None
 
 
 def preview_compose(env: Environment, images: Images) -> dict[str, Any]:
     """pr-<N>: everything in one compose. Its credentials are generated in Vault for this stack (one KV
     secret, one token) and reach every service through the same vault-agent file as elsewhere."""
-    assert env.kind is Kind.PREVIEW
+    assert env.data.bundled
     healthy = {"condition": "service_healthy"}
     # Unique names even inside the compose: Dokploy puts backend and frontend on the shared network too,
     # where bare names like `postgres` could resolve to another environment's service.

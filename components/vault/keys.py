@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from components.environment import Environment, Kind
+from components.environment import Environment
 
 MIN_GENERATED_LENGTH = 24
 DEFAULT_GENERATED_LENGTH = 32
@@ -95,10 +95,9 @@ class Endpoints:
 def default_endpoints(env: Environment) -> Endpoints:
     # Data services are reached by their per-environment alias on Dokploy's shared network.
     pg, rd = env.service_host("postgres"), env.service_host("redis")
-    if env.kind in (Kind.PREVIEW, Kind.LOCAL):  # their own MinIO (a throwaway one)
-        s3 = f"http://{env.service_host('minio')}:9000"
-    else:
-        s3 = f"http://platform-minio-{env.name}:9000"  # the platform's shared MinIO (seed §3b)
+    # Their own MinIO (a throwaway one), or the platform's shared MinIO (seed §3b).
+    minio = env.service_host("minio") if env.data.own_minio else f"platform-minio-{env.name}"
+    s3 = f"http://{minio}:9000"
     return Endpoints(postgres_host=pg, redis_host=rd, s3_endpoint=s3)
 
 
@@ -113,7 +112,7 @@ def _redis_url(redis_ref: str, host: str) -> str:
 def secret_layout(env: Environment, endpoints: Endpoints | None = None) -> tuple[ServiceSecrets, ...]:
     """The KV secrets of this environment, one per service, every path under `env.vault_prefix`."""
     ep = endpoints or default_endpoints(env)
-    if env.kind is Kind.PREVIEW:
+    if env.data.bundled:
         (svc,) = env.services
         keys: tuple[KeySpec, ...] = (
             generated("POSTGRES_PASSWORD"),
@@ -130,7 +129,7 @@ def secret_layout(env: Environment, endpoints: Endpoints | None = None) -> tuple
         )
         return (ServiceSecrets(svc, f"{env.vault_prefix}/{svc}", keys),)
 
-    if env.kind is Kind.LOCAL:
+    if not env.data.operator_keys:
         s3_and_ai: tuple[KeySpec, ...] = (
             generated("S3_ACCESS_KEY"),
             generated("S3_SECRET_KEY"),

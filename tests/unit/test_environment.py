@@ -10,6 +10,8 @@ from components.environment import (
     PREVIEW_PROJECT,
     PROJECT,
     ConfigError,
+    DataServices,
+    GithubSide,
     ImagePolicy,
     Kind,
     environment_for,
@@ -236,3 +238,89 @@ def test_owner_stacks_are_the_ones_the_model_makes_owners() -> None:
     assert owner_stacks() == ("staging", "local")
     for stack, tag in tags.items():
         assert environment_for(stack, {"imageTag": tag}).owns_projects is (stack in owner_stacks())
+
+
+# What each stack says about how it differs, field by field (the modules read these, never the kind).
+_TAGS = {"pr-7": "pr-7-abc1234", "staging": "sha-abc1234", "production": "v1.0.0", "local": "local"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "data"),
+    [
+        ("pr-7", DataServices(bundled=True, own_minio=True, operator_keys=False)),
+        ("staging", DataServices(bundled=False, own_minio=False, operator_keys=True)),
+        ("production", DataServices(bundled=False, own_minio=False, operator_keys=True)),
+        ("local", DataServices(bundled=False, own_minio=True, operator_keys=False)),
+    ],
+)
+def test_data_services_per_stack(stack: str, data: DataServices) -> None:
+    env = environment_for(stack, {"imageTag": _TAGS[stack]})
+    assert env.data == data
+    # A bundled environment is one compose; the others deploy postgres and redis before app.
+    assert env.services == ((stack,) if data.bundled else ("postgres", "redis", "app"))
+
+
+@pytest.mark.parametrize(
+    ("stack", "app_compose"), [("pr-7", "pr-7"), ("staging", "app"), ("production", "app"), ("local", "app")]
+)
+def test_app_compose_per_stack(stack: str, app_compose: str) -> None:
+    env = environment_for(stack, {"imageTag": _TAGS[stack]})
+    assert env.app_compose == app_compose
+    assert env.app_compose in env.services
+
+
+@pytest.mark.parametrize(
+    ("stack", "app_names"),
+    [
+        ("pr-7", {"pr-7": "finance-report-pr-7"}),
+        ("staging", {"postgres": "fr-staging-postgres", "redis": "fr-staging-redis", "app": "fr-staging-app"}),
+        (
+            "production",
+            {"postgres": "fr-production-postgres", "redis": "fr-production-redis", "app": "fr-production-app"},
+        ),
+        ("local", {"postgres": "fr-local-postgres", "redis": "fr-local-redis", "app": "fr-local-app"}),
+    ],
+)
+def test_compose_app_names_per_stack(stack: str, app_names: dict[str, str]) -> None:
+    env = environment_for(stack, {"imageTag": _TAGS[stack]})
+    assert {s: env.compose_app_name(s) for s in env.services} == app_names
+
+
+@pytest.mark.parametrize(
+    ("stack", "floating"), [("pr-7", ()), ("staging", ("staging",)), ("production", ()), ("local", ())]
+)
+def test_floating_tags_per_stack(stack: str, floating: tuple[str, ...]) -> None:
+    assert environment_for(stack, {"imageTag": _TAGS[stack]}).floating_tags == floating
+
+
+@pytest.mark.parametrize(
+    ("stack", "github"),
+    [
+        ("pr-7", GithubSide(supported=True, own_environment=True, readonly_variables=False)),
+        ("staging", GithubSide(supported=True, own_environment=False, readonly_variables=False)),
+        ("production", GithubSide(supported=True, own_environment=False, readonly_variables=True)),
+        ("local", GithubSide(supported=False, own_environment=False, readonly_variables=False)),
+    ],
+)
+def test_github_side_per_stack(stack: str, github: GithubSide) -> None:
+    assert environment_for(stack, {"imageTag": _TAGS[stack]}).github == github
+
+
+def test_github_side_is_not_a_config_switch() -> None:
+    # manageGithub turns the manager on or off; what a stack's GitHub plan is stays the model's.
+    env = environment_for("local", {"manageGithub": "true"})
+    assert env.managers.github is True
+    assert env.github.supported is False
+
+
+@pytest.mark.parametrize(
+    ("stack", "pattern"), [("pr-7", "pr-7-{sha7}"), ("staging", "sha-{sha7}"), ("production", None), ("local", None)]
+)
+def test_commit_tag_pattern_per_stack(stack: str, pattern: str | None) -> None:
+    from components.environment import commit_tag_pattern
+
+    env = environment_for(stack, {"imageTag": _TAGS[stack]})
+    assert env.commit_tag_pattern == commit_tag_pattern(stack) == pattern
+    if pattern is not None:  # the tag built from a commit is one the model accepts
+        tag = pattern.format(sha7="abc1234")
+        assert environment_for(stack, {"imageTag": tag}).image_tag == tag
