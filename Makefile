@@ -12,10 +12,15 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup venv apt-packages pulumi tools node up preview destroy down test lint typecheck lock bootstrap-vault
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault
 
-setup: venv apt-packages pulumi tools node
+# What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
+setup: venv pulumi
 	@mkdir -p .pulumi-state
+
+# What only the tests need; `make test` runs it.
+test-setup: setup
+	@bash scripts/test-setup.sh
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock
@@ -24,26 +29,17 @@ $(VENV)/.installed: requirements.lock
 	$(VENV)/bin/pip install -q -r requirements.lock
 	touch $@
 
-apt-packages:
-	@bash scripts/setup-apt.sh
-
 pulumi:
 	@bash scripts/setup-pulumi.sh
-
-tools:
-	@bash scripts/setup-tools.sh
-
-node:
-	@bash scripts/setup-node.sh
 
 lock:
 	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
 
-lint: setup
+lint: test-setup
 	ruff check .
 	ruff format --check .
 
-typecheck: setup
+typecheck: test-setup
 	mypy
 
 test: lint typecheck

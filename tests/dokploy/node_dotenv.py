@@ -14,7 +14,7 @@ class NodeDotenv:
     def __init__(self) -> None:
         node = shutil.which("node")
         if node is None or not (NODE_DIR / "node_modules" / "dotenv").is_dir():
-            raise RuntimeError("Node's dotenv is not installed: run `bash scripts/setup-node.sh`")
+            raise RuntimeError("Node's dotenv is not installed: run `make test-setup`")
         self._proc = subprocess.Popen(
             [node, str(NODE_DIR / "parse.js")],
             stdin=subprocess.PIPE,

@@ -32,7 +32,7 @@ def test_the_expected_workflows_exist() -> None:
 
 
 def test_actionlint_reports_nothing() -> None:
-    assert ACTIONLINT.exists(), "actionlint missing: run `bash scripts/setup-tools.sh` (or `make setup`)"
+    assert ACTIONLINT.exists(), "actionlint missing: run `make test-setup`"
     proc = subprocess.run(
         [str(ACTIONLINT), "-no-color", *map(str, WORKFLOW_FILES)], cwd=REPO, capture_output=True, text=True
     )

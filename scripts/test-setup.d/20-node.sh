@@ -2,7 +2,7 @@
 # Installs the pinned Node test helpers (tests/node: npm `dotenv`, the parser Dokploy uses) from the lockfile.
 # Idempotent: does nothing when node_modules is already there. node_modules is git-ignored.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 dir="$root/tests/node"
 if [ -d "$dir/node_modules/dotenv" ]; then
   exit 0
