@@ -27,7 +27,7 @@ JOB_ENV = {
 
 
 def test_state_commands_get_the_backend_and_nothing_else() -> None:
-    kept = ("PATH", "HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
+    kept: tuple[str, ...] = ("PATH", "HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
     kept += ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     assert pulumi_cli.child_env(program=False, source=JOB_ENV) == {k: JOB_ENV[k] for k in kept}
 
