@@ -172,6 +172,7 @@ def github_args(env: Environment) -> GithubArgs:
         owner=owner,
         repository=repository,
         reviewers=Reviewers(users=tuple(reviewers.get("users") or ()), teams=tuple(reviewers.get("teams") or ())),
+        release_app_id=cfg.get_int("releaseAppId"),
     )
 
 
