@@ -5,7 +5,8 @@ Who owns what:
   `main`'s ruleset (required checks, a reviewed pull request), the release tags' ruleset (only the release
   GitHub App may create, move or delete `v*` tags) and the environments `staging`, `production`,
   `production-readonly`, `staging-preview` (PR previews) and `pr-reaper`. It owns production's gate too
-  because GitHub silently creates a missing environment, unprotected, the first time a job names it: the gate must exist before production's first run, and staging runs first.
+  because GitHub silently creates a missing environment, unprotected, the first time a job names it: the
+  gate must exist before production's first run, and staging runs first.
 - every stack owns its own variables (stack name, URL) in its environment(s);
 - a PR stack owns `pr-<N>` and its variables, created by `pulumi up` and deleted by `pulumi destroy`.
 No secret is ever written to GitHub: credentials come from Vault through OIDC at run time.
