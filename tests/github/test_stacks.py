@@ -152,7 +152,8 @@ def test_images_per_stack_kind(plugins: Path) -> None:
         run(stack, program)
     repo = "ghcr.io/wangzitian0/finance_report"
     assert results["pr-7"] == [
-        {"backend": f"{repo}-backend:pr-7-abc1234", "frontend": f"{repo}-frontend:pr-7-abc1234"},
+        # PR images live in their own packages: a PR job may write those, never the release ones
+        {"backend": f"{repo}-preview-backend:pr-7-abc1234", "frontend": f"{repo}-preview-frontend:pr-7-abc1234"},
         {},
     ]
     assert results["staging"] == [
