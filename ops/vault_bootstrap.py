@@ -9,9 +9,10 @@ created, updated or left unchanged (names only). Needs a privileged token (root 
 
 Creates: the KV v2 mount; transit keys for the staging, production and PR stacks' secrets providers; per
 environment and service a read policy and a token role that can mint only it (orphan, renewable, bounded
-TTL); the stack identities' policies; the JWT auth mount and roles bound to this repository and the GitHub
-environment claim. PR stacks share one templated policy and role (see components/vault/authority.py), so
-`--env pr-<N>` needs nothing per PR.
+TTL); the stack identities' policies; the JWT auth mount and roles bound to this repository's id and the
+job's event, ref and GitHub environment claims. PR stacks share one templated policy (see
+components/vault/authority.py); each PR is admitted by a trusted job (`--admit-pr N`: its entity, aliases
+and token role) and retired by the reaper (`--retire-pr N`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class BootstrapOptions:
     groups: tuple[str, ...] = ("staging", "production", A.PREVIEW_GROUP)
     kv_mount: str = "secret"
     repository: str = A.REPOSITORY
+    # GitHub's numeric id of the repository (`gh api repos/OWNER/NAME --jq .id`): the JWT roles are bound to
+    # it, so a repository deleted and re-created under the same name by someone else is not trusted.
+    repository_id: str | None = None
     jwt: JwtConfig | None = field(default_factory=JwtConfig)
     # Service tokens get Vault's default TTL (token roles have no TTL of their own), are renewed by the
     # vault-agent, and the explicit max TTL bounds a leaked token's life (rotate before it).
@@ -179,8 +183,9 @@ class Bootstrap:
             self.policy(A.stack_policy(g), A.stack_policy_hcl(g, o.kv_mount))
             if g == "production":
                 self.policy(A.READONLY_POLICY, A.stack_policy_hcl("production-readonly", o.kv_mount))
-            if g == "staging":
-                self.policy(A.PR_PREVIEW_POLICY, A.stack_policy_hcl("pr-preview", o.kv_mount))
+            if g == A.PREVIEW_GROUP:
+                self.policy(A.REAPER_POLICY, A.stack_policy_hcl("pr-reaper", o.kv_mount))
+                self.policy(A.ADMISSION_POLICY, A.stack_policy_hcl("pr-admission", o.kv_mount))
         if o.jwt is not None and transit_groups:
             self.jwt(o.jwt)
         return self.changes
@@ -195,18 +200,15 @@ class Bootstrap:
         self.changes.append(Change("transit key", key, "created"))
 
     def preview_services(self) -> None:
-        with translated(self.c.address, "read sys/auth"):
-            auths = self.c.hv.sys.list_auth_methods()
-        accessor = (auths.get("data") or auths)["token/"]["accessor"]
-        self.policy(A.PREVIEW_SERVICE_POLICY, A.preview_service_policy_hcl(self.o.kv_mount, accessor))
-        self.token_role(
-            A.PREVIEW_TOKEN_ROLE,
-            A.PREVIEW_SERVICE_POLICY,
-            self.o.preview_token_max_ttl,
-            aliases=[A.PREVIEW_ALIAS_GLOB],
-        )
+        # The token role is per PR (admit_pr); the policy is shared and templated on the entity.
+        self.policy(A.PREVIEW_SERVICE_POLICY, A.preview_service_policy_hcl(self.o.kv_mount))
 
     def jwt(self, cfg: JwtConfig) -> None:
+        if not self.o.repository_id:
+            raise VaultConfigError(
+                f"the JWT roles are bound to the repository id; pass --repository-id "
+                f"(gh api repos/{self.o.repository} --jq .id) or --no-jwt"
+            )
         self.mount(A.JWT_MOUNT, "jwt", auth=True)
         if cfg.pubkeys:
             conf: dict[str, Any] = {
@@ -221,31 +223,90 @@ class Bootstrap:
         wanted = {A.stack_policy(g) for g in self.o.groups}
         if "production" in self.o.groups:
             wanted.add(A.READONLY_POLICY)
-        if "staging" in self.o.groups:
-            wanted.add(A.PR_PREVIEW_POLICY)
+        if A.PREVIEW_GROUP in self.o.groups:
+            wanted |= {A.REAPER_POLICY, A.ADMISSION_POLICY}
         for role in A.JWT_ROLES:
             if role.policy not in wanted:
                 continue
-            bound_claims: dict[str, Any] = {"repository": self.o.repository, "environment": list(role.environments)}
             desired = {
                 "role_type": "jwt",
-                "user_claim": "sub",
+                "user_claim": role.user_claim,
                 "bound_audiences": [cfg.audience],
-                "bound_claims": bound_claims,
+                "bound_claims": role.bound_claims(self.o.repository_id),
                 "bound_claims_type": "glob" if role.glob else "string",
                 "token_policies": [role.policy],
+                "token_no_default_policy": True,
                 "token_ttl": self.o.jwt_token_ttl,
                 "token_max_ttl": self.o.jwt_token_max_ttl,
             }
-            compare = {
-                **desired,
-                "bound_claims": {"repository": self.o.repository, "environment": list(role.environments)},
-            }
-            self._ensure("jwt role", role.name, f"auth/{A.JWT_MOUNT}/role/{role.name}", desired, compare)
+            self._ensure("jwt role", role.name, f"auth/{A.JWT_MOUNT}/role/{role.name}", desired, desired)
 
 
 def bootstrap(client: VaultClient, opts: BootstrapOptions | None = None) -> list[Change]:
     return Bootstrap(client, opts or BootstrapOptions()).run()
+
+
+def _accessors(client: VaultClient) -> dict[str, str]:
+    with translated(client.address, "read sys/auth"):
+        auths = client.hv.read("sys/auth") or {}
+    table = auths.get("data") or auths
+    return {mount.rstrip("/"): str(info["accessor"]) for mount, info in table.items() if isinstance(info, dict)}
+
+
+def admit_pr(client: VaultClient, pr_number: int, max_ttl: int = 30 * 24 * HOUR) -> list[Change]:
+    """Give PR <N> its identity: the entity (pr_number=<N>) its `pull_request` logins land on, its token role.
+
+    Run by a trusted job (`pull_request_target`, base-branch code, the `pr-admission` identity) or an admin.
+    Idempotent. Both aliases point at one entity, so the stack (JWT login, ref refs/pull/<N>/merge) and
+    its service tokens (minted with alias pr-<N>) resolve the same templated paths: finance_report/pr-<N>/*.
+    """
+    if pr_number < 1:
+        raise VaultConfigError(f"PR number {pr_number} is not a positive integer")
+    changes: list[Change] = []
+    name, env = A.pr_entity(pr_number), f"pr-{pr_number}"
+    entity_path = f"identity/entity/name/{name}"
+    with translated(client.address, f"read {entity_path}"):
+        current = client.hv.read(entity_path)
+    meta = {"pr_number": str(pr_number)}
+    if current is None or (current.get("data") or {}).get("metadata") != meta:
+        with translated(client.address, f"write {entity_path}"):
+            client.hv.write_data(entity_path, data={"metadata": meta})
+        changes.append(Change("pr entity", name, "created" if current is None else "updated"))
+        with translated(client.address, f"read {entity_path}"):
+            current = client.hv.read(entity_path)
+    else:
+        changes.append(Change("pr entity", name, "unchanged"))
+    assert current is not None
+    data = current["data"]
+    have = {(a.get("mount_accessor"), a.get("name")) for a in data.get("aliases") or []}
+    acc = _accessors(client)
+    for mount, alias in ((A.JWT_MOUNT, A.pr_ref(pr_number)), ("token", env)):
+        if mount not in acc:
+            raise VaultConfigError(f"Vault at {client.address} has no {mount}/ auth mount; run the bootstrap first")
+        if (acc[mount], alias) in have:
+            changes.append(Change("pr alias", f"{mount}:{alias}", "unchanged"))
+            continue
+        with translated(client.address, f"alias {alias} on {mount}/ for {name}"):
+            client.hv.write_data(
+                "identity/entity-alias", data={"name": alias, "canonical_id": data["id"], "mount_accessor": acc[mount]}
+            )
+        changes.append(Change("pr alias", f"{mount}:{alias}", "created"))
+    boot = Bootstrap(client, BootstrapOptions())
+    boot.token_role(A.token_role(env, env), A.PREVIEW_SERVICE_POLICY, max_ttl, aliases=[env])
+    return changes + boot.changes
+
+
+def retire_pr(client: VaultClient, pr_number: int) -> list[Change]:
+    """Remove what admit_pr created (the reaper, once the PR is closed): its entity, aliases, token role."""
+    changes = []
+    for kind, path in (
+        ("pr entity", f"identity/entity/name/{A.pr_entity(pr_number)}"),
+        ("token role", f"auth/token/roles/{A.token_role(f'pr-{pr_number}', '')}"),
+    ):
+        with translated(client.address, f"delete {path}"):
+            client.hv.delete(path)
+        changes.append(Change(kind, path.rsplit("/", 1)[1], "deleted"))
+    return changes
 
 
 def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR) -> Change:
@@ -277,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ops.vault_bootstrap", description=__doc__.splitlines()[0])
     p.add_argument("--env", action="append", help="staging, production, preview, pr-<N>, local (repeatable)")
     p.add_argument("--kv-mount", default="secret")
-    p.add_argument("--repository", default=A.REPOSITORY, help="owner/name the JWT roles are bound to")
+    p.add_argument("--repository", default=A.REPOSITORY, help="owner/name (for messages)")
+    p.add_argument("--repository-id", help="GitHub's numeric repository id the JWT roles are bound to")
+    p.add_argument("--admit-pr", type=int, metavar="N", help="only admit PR N (its entity, aliases, token role)")
+    p.add_argument("--retire-pr", type=int, metavar="N", help="only remove what --admit-pr N created")
     p.add_argument("--jwt-audience", default=DEFAULT_JWT_AUDIENCE)
     p.add_argument("--jwt-discovery-url", default=GITHUB_OIDC)
     p.add_argument("--jwt-bound-issuer", default=GITHUB_OIDC)
@@ -305,9 +369,16 @@ def main(argv: list[str] | None = None) -> int:
         if not a.no_jwt:
             keys = tuple(f.read_text() for f in a.jwt_pubkey_file or [])
             jwt = JwtConfig(a.jwt_audience, None if keys else a.jwt_discovery_url, a.jwt_bound_issuer or None, keys)
-        opts = BootstrapOptions(groups=groups, kv_mount=a.kv_mount, repository=a.repository, jwt=jwt)
+        opts = BootstrapOptions(
+            groups=groups, kv_mount=a.kv_mount, repository=a.repository, repository_id=a.repository_id, jwt=jwt
+        )
         client = VaultClient.connect(VaultConnection(), environ)
         client.health()
+        if a.admit_pr is not None or a.retire_pr is not None:
+            changes = admit_pr(client, a.admit_pr) if a.admit_pr is not None else retire_pr(client, a.retire_pr)
+            for ch in changes:
+                print(ch)
+            return 0
         changes = bootstrap(client, opts)
         if a.stack_token_file:
             if len(groups) != 1:
