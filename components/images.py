@@ -169,11 +169,12 @@ def released_resolver(resolve: Resolver, records: ReleaseRecords) -> Resolver:
 
 
 def registry_resolver(credentials: Credentials | None = None, **client_kw: object) -> Resolver:
-    """Resolve through the registry API; credentials default to the environment (see Credentials.from_environ)."""
+    """Resolve through the registry API; credentials default to the environment's read-only ones
+    (Credentials.for_reading)."""
 
     def resolve(image: str, tag: str) -> str:
         name = ImageName.parse(image)
-        creds = credentials or Credentials.from_environ(name.registry)
+        creds = credentials or Credentials.for_reading(name.registry)
         with RegistryClient(name.registry, credentials=creds, **client_kw) as client:  # type: ignore[arg-type]
             return client.resolve(name.repository, tag)
 
@@ -230,7 +231,7 @@ def release_images(
         raise ImagePolicyError(f"release version {version!r} is not vX.Y.Z (e.g. v1.0.45); nothing was tagged")
     name = ImageName.parse(f"{repository}-{components[0]}")
     own = client is None
-    client = client or RegistryClient(name.registry, credentials=Credentials.from_environ(name.registry))
+    client = client or RegistryClient(name.registry, credentials=Credentials.for_pushing(name.registry))
     try:
         repos = {c: ImageName.parse(f"{repository}-{c}").repository for c in components}
         sources = {}
@@ -331,7 +332,7 @@ class Images(pulumi.ComponentResource):
         import pulumi_docker_build as docker_build
 
         registry = ImageName.parse(image_name(env, COMPONENTS[0])).registry
-        creds = creds or Credentials.from_environ(registry)
+        creds = creds or Credentials.for_pushing(registry)
         registries = (
             [
                 docker_build.RegistryArgs(
