@@ -46,6 +46,21 @@ class ImagePolicy(StrEnum):
     LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
 
 
+class AgentAuth(StrEnum):
+    """How a compose's vault-agent proves who it is (docs/security-secrets.md)."""
+
+    # AppRole: a fixed role_id in the compose, the secret_id in a file on the Dokploy host that the admin
+    # issued (ops.vault_bootstrap --agent-credentials-dir); mounted as a compose secret. Nothing secret
+    # passes through Pulumi's state, Dokploy's env, or a command line Dokploy builds.
+    HOST_FILE = "host-file"
+    # A token the stack mints (its own PR's paths only) in the compose's Dokploy env: a PR has no admin
+    # to issue host files, and what the token opens is that PR's throwaway secrets.
+    DOKPLOY_ENV = "dokploy-env"
+
+
+DEFAULT_AGENT_CREDENTIALS_DIR = "/etc/finance-report/vault"
+
+
 @dataclass(frozen=True)
 class Managers:
     """Which lower components this environment turns on."""
@@ -162,6 +177,12 @@ class Environment:
     # The image tag CI builds from a commit, `{sha7}` its first 7 hex digits; None: never built from a commit
     # (production deploys a released vX.Y.Z, local uses local tags).
     commit_tag_pattern: str | None
+    agent_auth: AgentAuth  # how the vault-agent sidecars authenticate
+    agent_credentials_dir: str  # HOST_FILE: the Dokploy host's directory of `<appName>.secret-id` files
+
+    def agent_secret_file(self, compose: str) -> str:
+        """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
+        return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
 
     @property
     def shared_projects(self) -> tuple[str, ...]:
@@ -349,6 +370,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=True, readonly_variables=False),
         commit_tag="pr-{pr_number}-{sha7}",
+        agent_auth=AgentAuth.DOKPLOY_ENV,
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -363,6 +385,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=("staging",),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=False),
         commit_tag="sha-{sha7}",
+        agent_auth=AgentAuth.HOST_FILE,
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -377,6 +400,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=True),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -391,6 +415,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=False, own_environment=False, readonly_variables=False),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
     ),
 }
 
@@ -481,7 +506,18 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         floating_tags=floating_tags,
         github=github,
         commit_tag_pattern=commit_tag_pattern(stack),
+        agent_auth=AgentAuth(str(row["agent_auth"])),
+        agent_credentials_dir=_agent_dir(config.get("vaultAgentCredentialsDir")),
     )
+
+
+def _agent_dir(raw: object) -> str:
+    path = str(raw or DEFAULT_AGENT_CREDENTIALS_DIR).rstrip("/")
+    if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
+        raise ConfigError(
+            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
+        )
+    return path
 
 
 def data_protected(stack: str) -> bool:

@@ -57,6 +57,7 @@ MODEL_KEYS = (
     "vaultAgentAddress",
     "projectId",
     "dataPath",
+    "vaultAgentCredentialsDir",
 )
 DEFAULT_GITHUB_REPOSITORY = "wangzitian0/finance_report"
 VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")

@@ -18,6 +18,8 @@ and token role) and retired by the reaper (`--retire-pr N`).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,7 +29,7 @@ from typing import Any
 
 import hvac.exceptions
 
-from components.environment import environment_for
+from components.environment import AgentAuth, Environment, environment_for
 from components.vault import authority as A
 from components.vault.client import VaultClient
 from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection
@@ -54,9 +56,11 @@ class BootstrapOptions:
     # it, so a repository deleted and re-created under the same name by someone else is not trusted.
     repository_id: str | None = None
     jwt: JwtConfig | None = field(default_factory=JwtConfig)
-    # Service tokens get Vault's default TTL (token roles have no TTL of their own), are renewed by the
-    # vault-agent, and the explicit max TTL bounds a leaked token's life (rotate before it).
-    token_max_ttl: int = 365 * 24 * HOUR
+    # The AppRole logins of staging's, production's and local's vault-agents: short tokens, renewed by the
+    # agent and replaced by a new login (with the host's secret_id) when they reach their max TTL.
+    agent_token_ttl: int = 1 * HOUR
+    agent_token_max_ttl: int = 24 * HOUR
+    # A PR's service tokens (in its compose's Dokploy env): the explicit max TTL bounds a PR's life.
     preview_token_max_ttl: int = 30 * 24 * HOUR
     # CI identities: one workflow run.
     jwt_token_ttl: int = 1 * HOUR
@@ -83,10 +87,14 @@ def group_for(env: str) -> str:
     return env
 
 
-def _services(group: str) -> tuple[str, ...]:
+def _environment(group: str) -> Environment:
     # The environment model is the one source of services; tags only matter to images, so any valid one.
     tag = {"staging": "sha-0000000", "production": "v0.0.0", "local": "local"}[group]
-    return environment_for(group, {"imageTag": tag}).services
+    return environment_for(group, {"imageTag": tag})
+
+
+def _services(group: str) -> tuple[str, ...]:
+    return _environment(group).services
 
 
 def _same(current: Any, desired: Any) -> bool:
@@ -164,11 +172,34 @@ class Bootstrap:
         }
         self._ensure("token role", name, f"auth/token/roles/{name}", desired, desired)
 
+    def agent_role(self, name: str, policy: str) -> None:
+        """The AppRole a HOST_FILE vault-agent logs in with: its own read policy only, short tokens."""
+        desired: dict[str, Any] = {
+            "token_policies": [policy],
+            "token_no_default_policy": True,
+            "token_ttl": self.o.agent_token_ttl,
+            "token_max_ttl": self.o.agent_token_max_ttl,
+            "token_type": "service",
+            "bind_secret_id": True,
+            "secret_id_num_uses": 0,  # the agent logs in again after restarts and at its token's max TTL
+        }
+        base = f"auth/{A.APPROLE_MOUNT}/role/{name}"
+        # A fixed, non-secret role_id (set at creation; the role's read does not return it): the compose
+        # names it, so rendering one needs no lookup.
+        self._ensure("approle", name, base, {**desired, "role_id": name}, desired)
+        current = self._read(f"{base}/role-id") or {}
+        if current.get("role_id") != name:
+            with translated(self.c.address, f"write {base}/role-id"):
+                self.c.hv.write_data(f"{base}/role-id", data={"role_id": name})
+            self.changes.append(Change("approle role_id", name, "updated"))
+
     # -- the pieces --------------------------------------------------------------------------------
     def run(self) -> list[Change]:
         o = self.o
         self.mount(o.kv_mount, "kv", {"version": "2"})
         transit_groups = [g for g in o.groups if g != "local"]
+        if any(g != A.PREVIEW_GROUP for g in o.groups):
+            self.mount(A.APPROLE_MOUNT, "approle", auth=True)
         if transit_groups:
             self.mount(A.TRANSIT_MOUNT, "transit")
             for g in transit_groups:
@@ -179,7 +210,7 @@ class Bootstrap:
             else:
                 for svc in _services(g):
                     self.policy(A.service_policy(g, svc), A.service_policy_hcl(o.kv_mount, g, svc))
-                    self.token_role(A.token_role(g, svc), A.service_policy(g, svc), o.token_max_ttl)
+                    self.agent_role(A.approle_role(g, svc), A.service_policy(g, svc))
             self.policy(A.stack_policy(g), A.stack_policy_hcl(g, o.kv_mount))
             if g == "production":
                 self.policy(A.READONLY_POLICY, A.stack_policy_hcl("production-readonly", o.kv_mount))
@@ -309,6 +340,49 @@ def retire_pr(client: VaultClient, pr_number: int) -> list[Change]:
     return changes
 
 
+def issue_agent_credentials(
+    client: VaultClient, group: str, directory: Path, *, rotate: bool = False
+) -> list[Change]:
+    """Write each service's AppRole secret_id to `<directory>/<appName>.secret-id` (0600), for the Dokploy
+    host (run there, as root, by the admin). A valid file is kept unless `rotate`; a rotated one's old
+    secret_id is destroyed once the new one is written. Prints nothing secret."""
+    env = _environment(group)
+    if env.agent_auth is not AgentAuth.HOST_FILE:
+        raise VaultConfigError(f"{group} vault-agents do not use host files; nothing to issue")
+    changes = []
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for svc in env.services:
+        role = A.approle_role(group, svc)
+        base = f"auth/{A.APPROLE_MOUNT}/role/{role}"
+        path = directory / f"{env.compose_app_name(svc)}.secret-id"
+        old = path.read_text().strip() if path.exists() else ""
+        if old and not rotate and _secret_id_valid(client, base, old):
+            changes.append(Change("agent secret_id", str(path), "unchanged"))
+            continue
+        with translated(client.address, f"issue a secret_id for {role}"):
+            fresh = client.hv.write_data(f"{base}/secret-id", data={"metadata": json.dumps({"file": path.name})})
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(fresh["data"]["secret_id"] + "\n")
+        os.chmod(path, 0o600)
+        if old:
+            with translated(client.address, f"destroy the replaced secret_id of {role}"), contextlib.suppress(
+                hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest
+            ):
+                client.hv.write_data(f"{base}/secret-id/destroy", data={"secret_id": old})
+        changes.append(Change("agent secret_id", str(path), "updated" if old else "created"))
+    return changes
+
+
+def _secret_id_valid(client: VaultClient, base: str, secret_id: str) -> bool:
+    with translated(client.address, f"look up a secret_id of {base}"):
+        try:
+            resp = client.hv.write_data(f"{base}/secret-id/lookup", data={"secret_id": secret_id})
+        except (hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest):
+            return False
+    return bool(resp and resp.get("data"))
+
+
 def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR) -> Change:
     """A token for a stack group's own policy, kept in `path` (0600): reused (and renewed) while valid.
 
@@ -349,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-jwt", action="store_true", help="skip the JWT auth mount and roles")
     p.add_argument("--stack-token-file", type=Path, help="keep a token for the (single) group's stack policy here")
     p.add_argument(
+        "--agent-credentials-dir",
+        type=Path,
+        help="on the Dokploy host: write the (single) group's vault-agent secret_id files here (0600)",
+    )
+    p.add_argument("--rotate-agent-credentials", action="store_true", help="with --agent-credentials-dir")
+    p.add_argument(
         "--openbao-dir",
         type=Path,
         help="a local server from ops.openbao_server: address, root token, "
@@ -384,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
             if len(groups) != 1:
                 raise VaultConfigError("--stack-token-file needs exactly one --env")
             changes.append(ensure_stack_token(client, groups[0], a.stack_token_file))
+        if a.agent_credentials_dir:
+            if len(groups) != 1:
+                raise VaultConfigError("--agent-credentials-dir needs exactly one --env")
+            changes += issue_agent_credentials(
+                client, groups[0], a.agent_credentials_dir, rotate=a.rotate_agent_credentials
+            )
     except (VaultError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -30,11 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from components.environment import Environment
+from components.environment import AgentAuth, Environment
 
 PROJECT = "finance_report"
 TRANSIT_MOUNT = "transit"
 JWT_MOUNT = "jwt"
+APPROLE_MOUNT = "approle"  # the vault-agents of staging, production and local (AgentAuth.HOST_FILE)
 REPOSITORY = "wangzitian0/finance_report"
 PREVIEW_GROUP = "preview"  # every pr-<N>
 GROUPS = ("staging", "production", "local", PREVIEW_GROUP)
@@ -70,6 +71,11 @@ def service_policy(env_name: str, service: str) -> str:
 def token_role(env_name: str, service: str) -> str:
     """A PR's services share its own admitted role `finance_report-pr-<N>`; elsewhere one role per service."""
     return f"{PROJECT}-{env_name}" if group_of(env_name) == PREVIEW_GROUP else f"{PROJECT}-{env_name}-{service}"
+
+
+def approle_role(env_name: str, service: str) -> str:
+    """A HOST_FILE service's AppRole; its role_id is the same fixed name (not a secret: the secret_id is)."""
+    return f"{PROJECT}-{env_name}-{service}"
 
 
 def pr_entity(pr_number: int) -> str:
@@ -198,16 +204,14 @@ def _stack_policy_body(group: str, mount: str) -> str:
     # Staging and production keep their secrets when a stack is destroyed (the data volumes survive too);
     # local and PR stacks purge theirs, so they may delete metadata.
     purge = group in ("local", PREVIEW_GROUP)
-    if group == PREVIEW_GROUP:
-        prefix, roles = f"{PROJECT}/pr-{PR_NUMBER}/*", f"auth/token/create/{PROJECT}-pr-{PR_NUMBER}"
-    else:
-        prefix, roles = f"{PROJECT}/{group}/*", f"auth/token/create/{PROJECT}-{group}-*"
+    prefix = f"{PROJECT}/pr-{PR_NUMBER}/*" if group == PREVIEW_GROUP else f"{PROJECT}/{group}/*"
     hcl = (
-        f"# the {group} stack identity: its own KV paths and token roles\n"
+        f"# the {group} stack identity: its own KV paths (and a PR's: its token role)\n"
         + _block(_path(mount, "data", prefix), ["create", "read", "update"])
         + _block(_path(mount, "metadata", prefix), ["read", "list", *(["delete"] if purge else [])])
-        + _block(roles, ["update"])
     )
+    if group == PREVIEW_GROUP:  # staging, production and local mint nothing: their agents use AppRole
+        hcl += _block(f"auth/token/create/{PROJECT}-pr-{PR_NUMBER}", ["update"])
     if group == "staging":  # the release record: what staging verified and tagged vX.Y.Z
         hcl += _block(_path(mount, "data", release), ["create", "read"]) + _block(
             _path(mount, "metadata", release), ["read", "list"]
@@ -309,7 +313,8 @@ def required_capabilities(
             continue
         need[_path(mount, "data", rest)] = {"create", "read", "update"}
         need[_path(mount, "metadata", rest)] = {"read", "delete"} if purge else {"read"}
-        need[f"auth/token/create/{token_role(env.name, service)}"] = {"update"}
+        if env.agent_auth is AgentAuth.DOKPLOY_ENV:
+            need[f"auth/token/create/{token_role(env.name, service)}"] = {"update"}
     return need
 
 

@@ -27,7 +27,7 @@ def test_first_run_created_everything_and_a_second_run_changes_nothing(authority
 def test_local_and_pr_bootstrap_touch_only_their_own_objects(authority: Authority) -> None:
     local = bootstrap(authority.admin_client(), BootstrapOptions(groups=("local",), jwt=None))
     assert {c.name for c in local} == {
-        "secret", "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
+        "secret", "approle", "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
         "finance_report-stack-local",
     }  # fmt: skip
     assert group_for("pr-42") == A.PREVIEW_GROUP  # the bootstrap has nothing per PR: admit_pr does that
@@ -36,15 +36,23 @@ def test_local_and_pr_bootstrap_touch_only_their_own_objects(authority: Authorit
     assert all(c.action == "unchanged" for c in local + pr)
 
 
-def test_service_roles_mint_only_their_policy(authority: Authority) -> None:
-    role = authority.admin().read("auth/token/roles/finance_report-staging-app")["data"]
-    assert role["allowed_policies"] == ["finance_report-staging-app"]
-    assert role["orphan"] is True and role["renewable"] is True
-    assert 0 < role["token_explicit_max_ttl"] <= 366 * 24 * 3600 and role["token_no_default_policy"] is True
-    with pytest.raises(hvac.exceptions.InvalidRequest):  # asking the role for more is refused
-        authority.admin().write_data(
-            "auth/token/create/finance_report-staging-app", data={"policies": ["finance_report-stack-staging"]}
-        )
+def test_agent_approles_give_their_read_policy_only_in_short_tokens(authority: Authority) -> None:
+    role = authority.admin().read("auth/approle/role/finance_report-staging-app")["data"]
+    assert role["token_policies"] == ["finance_report-staging-app"] and role["token_no_default_policy"] is True
+    assert role["bind_secret_id"] is True and 0 < role["token_max_ttl"] <= 24 * 3600
+    rid = authority.admin().read("auth/approle/role/finance_report-staging-app/role-id")["data"]["role_id"]
+    assert rid == "finance_report-staging-app"  # fixed and public: the secret_id is the credential
+    with pytest.raises(hvac.exceptions.InvalidRequest):  # the role_id alone logs nobody in
+        hvac.Client(url=authority.address).auth.approle.login(rid, "not-a-secret-id")
+
+
+def test_staging_identity_mints_no_service_credential(authority: Authority) -> None:
+    """Finding 1: staging's CI identity cannot create service tokens or agent secret_ids, so nothing it
+    runs (and nothing in its state) holds a long-lived service credential."""
+    staging = hvac.Client(url=authority.address, token=authority.identity("staging"))
+    for path in ("auth/token/create/finance_report-staging-app", "auth/approle/role/finance_report-staging-app/secret-id"):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            staging.write_data(path, data={})
 
 
 def test_staging_identity_cannot_escalate_or_reach_production(authority: Authority) -> None:
@@ -63,7 +71,6 @@ def test_staging_identity_cannot_escalate_or_reach_production(authority: Authori
     with pytest.raises(hvac.exceptions.Forbidden):
         staging.write_data("transit/decrypt/finance-report-production", data={"ciphertext": "vault:v1:AAAA"})
     # ...while it can do its own job
-    staging.write_data("auth/token/create/finance_report-staging-redis", data={})
     staging.secrets.kv.v2.create_or_update_secret("finance_report/staging/probe", {"k": "v"}, mount_point="secret")
 
 

@@ -120,13 +120,13 @@ def test_destroying_a_pr_purges_its_secret_and_revokes_its_token(authority: Auth
 
 
 def test_refresh_and_diff_notice_a_revoked_token(authority: Authority, as_identity: Any) -> None:
-    as_identity(authority.local_token)
+    as_identity(authority.identity("pr-9"))
     tp = ServiceTokenProvider()
-    outs = mint(token_props(authority, "local", "redis"))
-    assert tp.diff("id", outs, token_props(authority, "local", "redis")).changes is False
-    assert tp.diff("id", outs, token_props(authority, "local", "redis", rotation="r2")).replaces == ["rotation"]
+    outs = mint(token_props(authority, "pr-9", "pr-9"))
+    assert tp.diff("id", outs, token_props(authority, "pr-9", "pr-9")).changes is False
+    assert tp.diff("id", outs, token_props(authority, "pr-9", "pr-9", rotation="r2")).replaces == ["rotation"]
     authority.admin().auth.token.revoke(outs["token"])
-    d = tp.diff("id", outs, token_props(authority, "local", "redis"))
+    d = tp.diff("id", outs, token_props(authority, "pr-9", "pr-9"))
     assert d.changes and d.replaces == ["token"]
 
 
