@@ -515,7 +515,8 @@ def _agent_dir(raw: object) -> str:
     path = str(raw or DEFAULT_AGENT_CREDENTIALS_DIR).rstrip("/")
     if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
         raise ConfigError(
-            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
+            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; "
+            f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
         )
     return path
 

@@ -340,9 +340,7 @@ def retire_pr(client: VaultClient, pr_number: int) -> list[Change]:
     return changes
 
 
-def issue_agent_credentials(
-    client: VaultClient, group: str, directory: Path, *, rotate: bool = False
-) -> list[Change]:
+def issue_agent_credentials(client: VaultClient, group: str, directory: Path, *, rotate: bool = False) -> list[Change]:
     """Write each service's AppRole secret_id to `<directory>/<appName>.secret-id` (0600), for the Dokploy
     host (run there, as root, by the admin). A valid file is kept unless `rotate`; a rotated one's old
     secret_id is destroyed once the new one is written. Prints nothing secret."""
@@ -366,8 +364,9 @@ def issue_agent_credentials(
             f.write(fresh["data"]["secret_id"] + "\n")
         os.chmod(path, 0o600)
         if old:
-            with translated(client.address, f"destroy the replaced secret_id of {role}"), contextlib.suppress(
-                hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest
+            with (
+                translated(client.address, f"destroy the replaced secret_id of {role}"),
+                contextlib.suppress(hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest),
             ):
                 client.hv.write_data(f"{base}/secret-id/destroy", data={"secret_id": old})
         changes.append(Change("agent secret_id", str(path), "updated" if old else "created"))
@@ -383,12 +382,22 @@ def _secret_id_valid(client: VaultClient, base: str, secret_id: str) -> bool:
     return bool(resp and resp.get("data"))
 
 
-def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR) -> Change:
+def ensure_stack_token(
+    client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR, pr_number: int | None = None
+) -> Change:
     """A token for a stack group's own policy, kept in `path` (0600): reused (and renewed) while valid.
 
-    This is the `local` stack's identity for `make up`; CI identities log in with JWT instead.
+    This is the `local` stack's identity for `make up` (and a local PR stack's, `pr_number` given: the
+    PR's stack policy is templated on its admitted entity, so that token is minted onto the entity, through
+    an admin-made role CI never has); CI identities log in with JWT instead.
     """
     policy = A.stack_policy(group)
+    params: dict[str, Any] = {}
+    if pr_number is not None:
+        admit_pr(client, pr_number)
+        role = f"{A.token_role(f'pr-{pr_number}', '')}-stack"
+        Bootstrap(client, BootstrapOptions()).token_role(role, policy, ttl, aliases=[f"pr-{pr_number}"])
+        params = {"role_name": role, "entity_alias": f"pr-{pr_number}"}
     if path.exists():
         held = client.with_token(path.read_text().strip())
         info = held.token_valid()
@@ -398,7 +407,7 @@ def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 3
             return Change("stack token", str(path), "unchanged")
     with translated(client.address, f"mint a token with policy {policy}"):
         resp = client.hv.auth.token.create(
-            policies=[policy], no_parent=True, renewable=True, ttl=f"{ttl}s", display_name=f"stack-{group}"
+            policies=[policy], no_parent=True, renewable=True, ttl=f"{ttl}s", display_name=f"stack-{group}", **params
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -463,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.stack_token_file:
             if len(groups) != 1:
                 raise VaultConfigError("--stack-token-file needs exactly one --env")
-            changes.append(ensure_stack_token(client, groups[0], a.stack_token_file))
+            pr = next((int(e[3:]) for e in a.env or [] if e.startswith("pr-")), None)
+            changes.append(ensure_stack_token(client, groups[0], a.stack_token_file, pr_number=pr))
         if a.agent_credentials_dir:
             if len(groups) != 1:
                 raise VaultConfigError("--agent-credentials-dir needs exactly one --env")

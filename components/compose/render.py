@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 
 from components.compose import templates, vault_agent
-from components.compose.vault_agent import VAULT_TOKEN_KEY as VAULT_TOKEN_KEY
 from components.compose.templates import Images
+from components.compose.vault_agent import VAULT_TOKEN_KEY as VAULT_TOKEN_KEY
 from components.environment import Environment
 
 

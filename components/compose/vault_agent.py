@@ -78,9 +78,7 @@ def sidecar(env: Environment, compose: str, api_paths: list[str], *, swarm: bool
         else 'printf "%s" "$VAULT_APP_TOKEN" > /vault/token; '
     )
     entry = (
-        "set -eu; umask 077; "
-        + first
-        + 'printf "%s\\n" "$VAULT_AGENT_CONFIG" > /vault/agent.hcl; '
+        "set -eu; umask 077; " + first + 'printf "%s\\n" "$VAULT_AGENT_CONFIG" > /vault/agent.hcl; '
         "exec vault agent -config=/vault/agent.hcl"
     )
     environment: dict[str, Any] = {

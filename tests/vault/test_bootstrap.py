@@ -50,7 +50,10 @@ def test_staging_identity_mints_no_service_credential(authority: Authority) -> N
     """Finding 1: staging's CI identity cannot create service tokens or agent secret_ids, so nothing it
     runs (and nothing in its state) holds a long-lived service credential."""
     staging = hvac.Client(url=authority.address, token=authority.identity("staging"))
-    for path in ("auth/token/create/finance_report-staging-app", "auth/approle/role/finance_report-staging-app/secret-id"):
+    for path in (
+        "auth/token/create/finance_report-staging-app",
+        "auth/approle/role/finance_report-staging-app/secret-id",
+    ):
         with pytest.raises(hvac.exceptions.Forbidden):
             staging.write_data(path, data={})
 

@@ -17,8 +17,8 @@ import hvac.exceptions
 import pytest
 
 from components.environment import environment_for
-from components.vault.ensure import references
 from components.vault.authority import approle_role
+from components.vault.ensure import references
 from components.vault.keys import KeyClass, secret_layout
 from ops.vault_bootstrap import issue_agent_credentials
 from tests.support.leaks import Secret, assert_no_leak, digest, hide
@@ -167,7 +167,7 @@ def test_an_agent_s_approle_login_reads_its_own_path_and_is_denied_every_other(r
     admin = run.authority.admin_client()
     issue_agent_credentials(admin, "local", tmp_path)
     env = environment_for("local")
-    tokens = {}
+    tokens: dict[str, str] = {}
     for service in env.services:
         secret_id = Secret((tmp_path / f"{env.compose_app_name(service)}.secret-id").read_text().strip())
         run.secrets.add(secret_id)
@@ -189,10 +189,10 @@ def test_an_agent_s_approle_login_reads_its_own_path_and_is_denied_every_other(r
         info = run.authority.as_token(token).lookup_self()
         assert info["policies"] == [f"finance_report-local-{service}"]  # no default policy
     # a rotation replaces every file; the old secret_ids no longer log in
-    old = {p.name: p.read_text().strip() for p in tmp_path.glob("*.secret-id")}
+    old = {p.name: Secret(p.read_text().strip()) for p in tmp_path.glob("*.secret-id")}
     issue_agent_credentials(admin, "local", tmp_path, rotate=True)
     for name, secret_id in old.items():
-        run.secrets.add(Secret(secret_id))
+        run.secrets.add(secret_id)
         service = name.removesuffix(".secret-id").rsplit("-", 1)[1]
         with pytest.raises((hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden)):
             hvac.Client(url=run.authority.address).auth.approle.login(approle_role("local", service), secret_id)
