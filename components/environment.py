@@ -51,6 +51,21 @@ class ImagePolicy(StrEnum):
     LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
 
 
+class AgentAuth(StrEnum):
+    """How a compose's vault-agent proves who it is (docs/security-secrets.md)."""
+
+    # AppRole: a fixed role_id in the compose, the secret_id in a file on the Dokploy host that the admin
+    # issued (ops.vault_bootstrap --agent-credentials-dir); mounted as a compose secret. Nothing secret
+    # passes through Pulumi's state, Dokploy's env, or a command line Dokploy builds.
+    HOST_FILE = "host-file"
+    # A token the stack mints (its own PR's paths only) in the compose's Dokploy env: a PR has no admin
+    # to issue host files, and what the token opens is that PR's throwaway secrets.
+    DOKPLOY_ENV = "dokploy-env"
+
+
+DEFAULT_AGENT_CREDENTIALS_DIR = "/etc/finance-report/vault"
+
+
 @dataclass(frozen=True)
 class Managers:
     """Which lower components this environment turns on."""
@@ -173,6 +188,12 @@ class Environment:
     # Which Dokploy instance the workflows point this stack at: `preview` (DOKPLOY_PREVIEW_URL and keys,
     # a server of its own, recommended: docs/security.md) or `main` (the one staging and production use).
     dokploy_instance: str
+    agent_auth: AgentAuth  # how the vault-agent sidecars authenticate
+    agent_credentials_dir: str  # HOST_FILE: the Dokploy host's directory of `<appName>.secret-id` files
+
+    def agent_secret_file(self, compose: str) -> str:
+        """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
+        return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
 
     @property
     def shared_projects(self) -> tuple[str, ...]:
@@ -368,6 +389,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         compose_policy="advisory",
         # PR composes run on a Dokploy instance of their own when the workflows give one (DOKPLOY_PREVIEW_URL).
         dokploy_instance="preview",
+        agent_auth=AgentAuth.DOKPLOY_ENV,
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -385,6 +407,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        agent_auth=AgentAuth.HOST_FILE,
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -402,6 +425,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        agent_auth=AgentAuth.HOST_FILE,
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -419,6 +443,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        agent_auth=AgentAuth.HOST_FILE,
     ),
 }
 
@@ -511,7 +536,19 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         commit_tag_pattern=commit_tag_pattern(stack),
         compose_policy=ComposePolicy(str(row["compose_policy"])),
         dokploy_instance=str(row["dokploy_instance"]),
+        agent_auth=AgentAuth(str(row["agent_auth"])),
+        agent_credentials_dir=_agent_dir(config.get("vaultAgentCredentialsDir")),
     )
+
+
+def _agent_dir(raw: object) -> str:
+    path = str(raw or DEFAULT_AGENT_CREDENTIALS_DIR).rstrip("/")
+    if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
+        raise ConfigError(
+            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; "
+            f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
+        )
+    return path
 
 
 def data_protected(stack: str) -> bool:

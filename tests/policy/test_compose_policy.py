@@ -26,6 +26,8 @@ services:
         source: /
         target: /host
       - data:/data
+secrets:
+  shadow: {file: /etc/shadow}
 volumes:
   data: {}
   sneaky:
@@ -43,6 +45,7 @@ def test_every_way_of_asking_for_the_host_is_found() -> None:
         "service backend shares the host's pid namespace",
         "service backend mounts the host path /var/run/docker.sock",
         "service backend mounts the host path /",
+        "secret shadow reads the host file /etc/shadow",
         "volume sneaky binds the host path /etc",
     ]
 
@@ -112,3 +115,16 @@ def test_the_policy_pack_enforces_it_where_the_model_does() -> None:
     data = {"compose_file": "services:\n  pg:\n    image: x\n    volumes: ['/data/pg:/d', '/run/docker.sock:/s']\n"}
     found = compose_host_access(urn.format("staging", "p"), "financeReport:dokploy:Compose", "staging-postgres", data)
     assert found == ["service pg mounts the host path /run/docker.sock"]
+
+
+@pytest.mark.parametrize(("stack", "tag"), [("staging", "sha-abc1234"), ("production", "v1.2.3")])
+def test_the_policy_pack_passes_the_shipped_composes(stack: str, tag: str) -> None:
+    from components.compose.render import plan
+    from components.compose.templates import Images
+
+    for f in plan(environment_for(stack, {"imageTag": tag}), Images("b", "f")):
+        urn = f"urn:pulumi:{stack}::finance-report::financeReport:dokploy:Compose::{stack}-{f.name}"
+        assert (
+            compose_host_access(urn, "financeReport:dokploy:Compose", f"{stack}-{f.name}", {"compose_file": f.text})
+            == []
+        )
