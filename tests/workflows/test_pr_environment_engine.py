@@ -50,12 +50,11 @@ SHA = "7c0ffee1234567890abcdef"
 PULUMI_PROJECT = "finance-report"  # Pulumi.yaml `name`: part of every marker
 MEMBER_KEY = "preview-member-key"
 ISSUER = "https://token.actions.githubusercontent.com"
-REPOSITORY_ID = "812345678"  # GitHub's numeric id of the repository, bound by every JWT role
+REPOSITORY_ID = "812345678"
 
 
 def github_oidc_login(bao: OpenBao, environment: str) -> str:
-    """What hashicorp/vault-action does in the job: a GitHub OIDC token for `environment` (a `pull_request`
-    job of PR 7, ref refs/pull/7/merge), a JWT login; pr-target.yml has admitted PR 7's identity first."""
+    """What hashicorp/vault-action does in the job: a GitHub OIDC token for `environment`, a JWT login."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = (
         key.public_key()
@@ -64,10 +63,9 @@ def github_oidc_login(bao: OpenBao, environment: str) -> str:
     )
     admin = VaultClient.connect(VaultConnection(address=bao.address), {"VAULT_TOKEN": bao.root_token})
     jwt_config = JwtConfig(pubkeys=(public,), discovery_url=None, bound_issuer=ISSUER)
-    bootstrap(  # the admin's one-time step
-        admin, BootstrapOptions(groups=("preview",), jwt=jwt_config, repository_id=REPOSITORY_ID)
-    )
-    admit_pr(admin, 7)  # pr-target.yml's admit job (main's code)
+    bootstrap(admin, BootstrapOptions(groups=("preview",), repository_id=REPOSITORY_ID, jwt=jwt_config))  # admin, once
+    pr_number = int(environment.removeprefix("pr-"))
+    admit_pr(admin, pr_number)  # the pull_request_target admission job, before the PR's first deploy
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -75,8 +73,7 @@ def github_oidc_login(bao: OpenBao, environment: str) -> str:
         "repository": REPOSITORY,
         "repository_id": REPOSITORY_ID,
         "event_name": "pull_request",
-        "ref": "refs/pull/7/merge",
-        "ref_type": "branch",
+        "ref": f"refs/pull/{pr_number}/merge",
         "environment": environment,
         "sub": f"repo:{REPOSITORY}:environment:{environment}",
         "iat": now - 5,
@@ -166,7 +163,7 @@ def test_pr_environment_sequence_with_a_member_key_limited_to_the_preview_projec
     assert comment.returncode == 0, comment.stderr
     assert "https://report-pr-7.zitian.party" in comment.stdout and "✅ healthy" in comment.stdout
 
-    # -- the CLI's own destroy and stack rm (the workflows reap with ops reap: tests/ops/test_reaper_engine.py)
+    # -- destroy job: destroy, stack rm; nothing of pr-7 is left on the server, in Vault or in the backend
     cli.run("destroy", "--stack", stack, "--yes", "--skip-preview")
     cli.run("stack", "rm", stack, "--yes")
     calls = dokploy_server.requests(since=since)
