@@ -71,7 +71,8 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("pr-environment.yml", "deploy"): {"contents": R, "id-token": W, "pull-requests": W},
     ("staging.yml", "images"): {"contents": R},  # pushes with the staging environment's GHCR_PUSH_TOKEN
     ("staging.yml", "deploy"): {"contents": R, "id-token": W},
-    ("staging.yml", "release"): {"contents": R},  # tags with the release App, re-tags with GHCR_PUSH_TOKEN
+    # tags with the release App, re-tags with GHCR_PUSH_TOKEN, records the digests with staging's Vault role
+    ("staging.yml", "release"): {"contents": R, "id-token": W},
     ("production.yml", "plan"): {"contents": R, "id-token": W, "packages": R},
     ("production.yml", "deploy"): {"actions": R, "contents": R, "id-token": W, "packages": R},
     ("reaper.yml", "reap"): {"contents": R, "id-token": W, "pull-requests": R},
@@ -442,6 +443,8 @@ def test_staging_releases_after_a_healthy_deploy_with_the_release_app() -> None:
     tag = steps(release)[_step_index(release, r"git/refs")]
     assert tag["env"]["GH_TOKEN"] == "${{ steps.app.outputs.token }}", "only the release App may create v* tags"
     assert secrets_used(release) == {"RELEASE_APP_PRIVATE_KEY", "GHCR_PUSH_TOKEN"}
+    assert vault_roles(release) == ["finance_report-staging"]  # the release record: staging's identity only
+    assert _step_index(release, r"hashicorp/vault-action@") < _step_index(release, r"ops retag")
 
 
 def test_drift_runs_each_stack_with_its_identity_and_one_issue_job() -> None:
