@@ -158,5 +158,6 @@ def test_a_staging_up_with_the_real_cli_stops_before_registering_anything(tmp_pa
     assert "stack staging refuses a compose that asks for the host (app: service backend sets privileged; " in out
     assert "app: service backend mounts the host path /var/run/docker.sock" in out
     assert "Traceback" not in out
-    resources = cli.export("staging")["deployment"].get("resources") or []  # type: ignore[union-attr]
+    deployment: dict = cli.export("staging")["deployment"]  # type: ignore[assignment]
+    resources = deployment.get("resources") or []
     assert {r["type"] for r in resources} <= {"pulumi:pulumi:Stack"}, "something was registered"
