@@ -25,6 +25,8 @@ PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
+# Workflow variables of the Dokploy instances (Environment.dokploy_instance).
+DOKPLOY_URL_VARIABLES = {"preview": "DOKPLOY_PREVIEW_URL", "main": "DOKPLOY_URL"}
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
 
@@ -194,6 +196,12 @@ class Environment:
     def agent_secret_file(self, compose: str) -> str:
         """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
         return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
+
+    @property
+    def dokploy_url_variable(self) -> str:
+        """The repository variable holding this stack's Dokploy URL in the workflows (DOKPLOY_URL is the
+        fallback when a single instance serves everything)."""
+        return DOKPLOY_URL_VARIABLES[self.dokploy_instance]
 
     @property
     def shared_projects(self) -> tuple[str, ...]:

@@ -521,3 +521,14 @@ def test_every_vault_login_matches_a_bootstrapped_jwt_role() -> None:
                 event in role.events and any(fnmatchcase(ref, pattern) for pattern in role.refs) for event, ref in runs
             ), f"{name}:{job_id}: {runs} against {role.name} {role.events} {role.refs}"
     assert WF["pr-environment.yml"]["env"]["SECRETS_PROVIDER"] == f"hashivault://{transit_key(PREVIEW_GROUP)}"
+
+
+def test_pr_stacks_and_the_reaper_use_the_pr_dokploy_instance_of_the_model() -> None:
+    """PR composes belong on a Dokploy instance of their own (docs/security.md); the model names it."""
+    from components.environment import environment_for
+
+    pr, staging = environment_for("pr-7"), environment_for("staging", {"imageTag": "sha-abc1234"})
+    assert (pr.dokploy_url_variable, staging.dokploy_url_variable) == ("DOKPLOY_PREVIEW_URL", "DOKPLOY_URL")
+    expected = f"${{{{ vars.{pr.dokploy_url_variable} || vars.DOKPLOY_URL }}}}"
+    assert WF["pr-environment.yml"]["env"]["DOKPLOY_URL"] == expected
+    assert steps(jobs(WF["reaper.yml"])["reap"])[-1]["env"]["DOKPLOY_URL"] == expected
