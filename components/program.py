@@ -18,6 +18,7 @@ import pulumi
 
 from components import dokploy
 from components.compose import templates
+from components.compose.policy import check_environment as check_compose_policy
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
 from components.dokploy.markers import marker_for, split_description
@@ -184,6 +185,7 @@ def github_args(env: Environment) -> GithubArgs:
         owner=owner,
         repository=repository,
         reviewers=Reviewers(users=tuple(reviewers.get("users") or ()), teams=tuple(reviewers.get("teams") or ())),
+        release_app_id=cfg.get_int("releaseAppId"),
     )
 
 
@@ -211,6 +213,7 @@ def export(outputs: Mapping[str, object]) -> None:
 def run() -> None:
     try:
         env = read_model()
+        check_compose_policy(env)  # a compose asking for the host: refused here, where the model enforces it
         connection = vault_connection()
         checked = preflight(env, connection, dry_run=pulumi.runtime.is_dry_run())
     except (ConfigError, PreflightError, VaultError) as exc:
