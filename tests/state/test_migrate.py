@@ -15,7 +15,7 @@ import yaml
 from components.vault.authority import transit_key
 from tests.state.runners import new_runner, vault_env
 from tests.state.test_s3_backend import TOKEN
-from tests.support.pulumi_cli import REPO, VENV, pulumi_available
+from tests.support.pulumi_cli import REPO, pulumi_available
 from tests.support.s3 import S3Server
 from tests.vault.conftest import Authority
 
@@ -29,7 +29,7 @@ def migrate(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
     return subprocess.run(
         [sys.executable, "-m", "ops.state_migrate", "--cwd", str(cwd), *args],
         cwd=REPO,
-        env={**env, "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=180,

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -188,7 +189,6 @@ def test_killed_runner_leaves_a_lock_that_only_the_stale_check_clears(
     assert not lock_keys(s3_server, "staging", "killed")
 
     b.run("config", "set", "--stack", "killed", "t:hold", "0")
-    b.run("refresh", "--stack", "killed", "--yes", "--clear-pending-creates", "--skip-preview", check=False)
     b.run("up", "--stack", "killed", "--yes", "--skip-preview")
     assert b.cli.outputs("killed")["message"] == "hello"
 
@@ -218,8 +218,8 @@ def test_ten_parallel_pr_stacks_by_parallel_runners_do_not_cross(
 ) -> None:
     numbers = range(101, 111)
     runners = {n: runner(tmp_path / f"pr{n}", s3_server, authority, "preview") for n in numbers}
-    for n, r in runners.items():
-        init_stack(r, f"pr-{n}", message=f"message-of-{n}")
+    with ThreadPoolExecutor(len(runners)) as pool:
+        list(pool.map(lambda n: init_stack(runners[n], f"pr-{n}", message=f"message-of-{n}"), numbers))
     started = time.monotonic()
     procs = {
         n: r.start("up", "--stack", f"pr-{n}", "--yes", "--skip-preview", log=tmp_path / f"pr{n}.log")

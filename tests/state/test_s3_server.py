@@ -23,11 +23,16 @@ def test_each_zone_key_reads_and_writes_its_own_bucket(s3_server: S3Server, zone
     c.delete_object(Bucket=bucket_for(zone), Key=f"probe/{zone}")
 
 
-@pytest.mark.parametrize("key", ["preview", "staging", "production-read", "staging-read"])
-@pytest.mark.parametrize("zone", ZONES)
+FOREIGN = [
+    (key, zone)
+    for key in ("preview", "staging", "production", "staging-read", "production-read")
+    for zone in ZONES
+    if key.removesuffix("-read") != zone
+]
+
+
+@pytest.mark.parametrize(("key", "zone"), FOREIGN)
 def test_no_key_reaches_another_zones_bucket(s3_server: S3Server, key: str, zone: str) -> None:
-    if key.removesuffix("-read") == zone:
-        pytest.skip("its own zone")
     c = s3_server.client(key)
     assert _denied(c.list_objects_v2, Bucket=bucket_for(zone)) == "AccessDenied"
     assert _denied(c.put_object, Bucket=bucket_for(zone), Key="x", Body=b"x") == "AccessDenied"

@@ -16,8 +16,9 @@ scoped to one bucket (tests/state/test_s3_server.py shows it). Other suites:
     from tests.support.s3 import s3_server  # noqa: F401  (in a conftest: registers the session fixture)
 
     def test_x(s3_server: S3Server) -> None:
-        url = s3_server.backend_url("preview")           # PULUMI_BACKEND_URL
-        env = s3_server.keys["preview"].env()            # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION
+        env = s3_server.pulumi_env("preview")            # PULUMI_BACKEND_URL + AWS_ACCESS_KEY_ID/...
+        env = s3_server.pulumi_env("staging", "staging-read")   # the read-only key
+        s3_server.objects("preview", ".pulumi/locks/")   # what the bucket holds (read as the admin)
 
 or, outside pytest, `start_s3(directory)` and `.stop()`. The keys are random per server and never printed
 (their repr hides the secret).
@@ -105,6 +106,11 @@ class S3Server:
     def backend_url(self, zone: str) -> str:
         """The Pulumi DIY backend URL of a zone's bucket (gocloud.dev s3blob parameter names)."""
         return f"s3://{bucket_for(zone)}?endpoint={self.endpoint}&use_path_style=true&region={REGION}"
+
+    def pulumi_env(self, zone: str, key: str | None = None) -> dict[str, str]:
+        """PULUMI_BACKEND_URL and AWS_* for a pulumi process acting on `zone` as `key` (default: the zone's
+        read-write key; `"<zone>-read"` for the read-only one)."""
+        return {"PULUMI_BACKEND_URL": self.backend_url(zone), **self.keys[key or zone].env()}
 
     def client(self, key: S3Key | str) -> Any:
         k = self.keys[key] if isinstance(key, str) else key
@@ -214,15 +220,23 @@ class S3Server:
             self._admin_call(f"/change-bucket-owner/?bucket={bucket_for(zone)}&owner={owner.access}")
         for zone in READ_ONLY_ZONES:
             reader = self.create_user(f"{zone}-read")
-            admin.put_bucket_policy(Bucket=bucket_for(zone), Policy=json.dumps(read_only_policy(zone, reader)))
+            policy = read_only_policy(zone, owner=self.keys[zone], reader=reader)
+            admin.put_bucket_policy(Bucket=bucket_for(zone), Policy=json.dumps(policy))
 
 
-def read_only_policy(zone: str, reader: S3Key) -> dict[str, object]:
-    """Read the state (objects and listings), nothing else: no PutObject, so no lock object either."""
+def read_only_policy(zone: str, *, owner: S3Key, reader: S3Key) -> dict[str, object]:
+    """The reader may read the state (objects and listings), nothing else: no PutObject, so no lock object
+    either. versitygw decides by the policy alone once a bucket has one, so the owner is named too."""
     bucket = bucket_for(zone)
     return {
         "Version": "2012-10-17",
         "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [owner.access]},
+                "Action": ["s3:*"],
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            },
             {
                 "Effect": "Allow",
                 "Principal": {"AWS": [reader.access]},
