@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.pulumi_cli import PULUMI, PulumiCLI, make_project
+from tests.support.pulumi_cli import PULUMI, REPO, PulumiCLI, make_project
 from tests.support.s3 import S3Key, S3Server
 
 PROVIDER = '''
@@ -123,3 +124,16 @@ def wait_for_lock(server: S3Server, zone: str, stack: str, proc: subprocess.Pope
             raise AssertionError(f"the update ended (exit {proc.returncode}) before its lock was seen")
         time.sleep(0.2)
     raise AssertionError(f"no lock object for {stack} appeared within {timeout} s")
+
+
+def run_ops(module: str, *args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`python -m ops.<module> <args>` as an operator runs it, with a runner's environment (its PATH finds
+    .tools/bin/pulumi; its backend and keys are the runner's)."""
+    return subprocess.run(
+        [sys.executable, "-m", f"ops.{module}", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from components.vault.authority import transit_key
-from tests.state.runners import new_runner, vault_env
+from tests.state.runners import new_runner, run_ops, vault_env
 from tests.state.test_s3_backend import TOKEN
 from tests.support.pulumi_cli import REPO, pulumi_available
 from tests.support.s3 import S3Server
@@ -26,14 +25,7 @@ pytestmark = [
 
 
 def migrate(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops.state_migrate", "--cwd", str(cwd), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_ops("state_migrate", "--cwd", str(cwd), *args, env=env)
 
 
 def test_stack_moves_file_to_s3_and_back_without_changes(

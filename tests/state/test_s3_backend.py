@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from components.vault.authority import transit_key
-from tests.state.runners import LOCKED, Runner, lock_keys, new_runner, vault_env, wait_for_lock
+from tests.state.runners import LOCKED, Runner, lock_keys, new_runner, run_ops, vault_env, wait_for_lock
 from tests.support.leaks import Secret, assert_no_leak
-from tests.support.pulumi_cli import REPO, VENV, pulumi_available
+from tests.support.pulumi_cli import pulumi_available
 from tests.support.s3 import S3Server
 from tests.vault.conftest import Authority
 
@@ -151,15 +150,7 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
 
 
 def state_locks(r: Runner, stack: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**r.cli.env(), "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"}
-    return subprocess.run(
-        [sys.executable, "-m", "ops.state_locks", "--stack", stack, "--cwd", str(r.workdir), *extra],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_ops("state_locks", "--stack", stack, "--cwd", str(r.workdir), *extra, env=r.cli.env())
 
 
 def test_killed_runner_leaves_a_lock_that_only_the_stale_check_clears(
