@@ -3,13 +3,14 @@
     make migrate-state STACK=local TO='s3://finance-report-state-staging?endpoint=…&use_path_style=true&region=…'
     python -m ops.state_migrate --stack staging --from file://… --to s3://…
 
-Steps: refuse if the target already has the stack; `pulumi stack export` from the source (ciphertext stays
-ciphertext: no --show-secrets); `pulumi stack init --secrets-provider <the same>` on the target, which
-reuses the stack file's `encryptedkey`, so the config's secure values still open; `pulumi stack import`;
-check the target's resources equal the source's; check the source did not change meanwhile (no lock is
-taken: run it when no update runs, e.g. inside the stack's concurrency group); then remove the source's copy
-with `pulumi stack rm --force --preserve-config` (resources and Pulumi.<stack>.yaml are untouched), unless
---keep-source. The next `pulumi preview` on the target shows no changes (tests/state/test_migrate.py).
+Steps: `pulumi stack export` from the source (ciphertext stays ciphertext: no --show-secrets);
+`pulumi stack init --secrets-provider <the same>` on the target (refused if the target has the stack),
+which reuses the stack file's `encryptedkey`, so the config's secure values still open; `pulumi stack
+import`; check the target's resources equal the source's; check the source did not change meanwhile (no
+lock is taken: run it when no update runs, e.g. inside the stack's concurrency group); then remove the
+source's copy with `pulumi stack rm --force --preserve-config` (resources and Pulumi.<stack>.yaml are
+untouched), unless --keep-source. The next `pulumi preview` on the target shows no changes
+(tests/state/test_migrate.py).
 """
 
 from __future__ import annotations
@@ -73,16 +74,9 @@ def resources(export: dict[str, Any]) -> list[Any]:
     return [_mask_secrets(r) for r in (export.get("deployment") or {}).get("resources") or []]
 
 
-def stack_exists(backend: str, stack: str, cwd: Path) -> bool:
-    listed = json.loads(_pulumi(backend, "stack", "ls", "--json", cwd=cwd) or "[]")
-    return any(s.get("name") in (stack, stack.rsplit("/", 1)[-1]) for s in listed)
-
-
 def migrate(stack: str, source: str, target: str, *, cwd: Path, keep_source: bool = False) -> str:
     if source.split("?", 1)[0] == target.split("?", 1)[0]:
         raise ConfigError("--from and --to are the same backend")
-    if stack_exists(target, stack, cwd):
-        raise ConfigError(f"stack {stack} already exists on {redacted(target)}: remove it there first or pick another")
     exported = _pulumi(source, "stack", "export", "--stack", stack, cwd=cwd)
     before = json.loads(exported)
     provider = secrets_provider(before)
@@ -90,6 +84,7 @@ def migrate(stack: str, source: str, target: str, *, cwd: Path, keep_source: boo
         path = Path(tmp) / "state.json"
         path.write_text(exported)
         path.chmod(0o600)
+        # refuses (`already exists`) before anything is written when the target has the stack
         _pulumi(target, "stack", "init", stack, "--secrets-provider", provider, "--no-select", cwd=cwd)
         _pulumi(target, "stack", "import", "--stack", stack, "--file", str(path), cwd=cwd)
     after = json.loads(_pulumi(target, "stack", "export", "--stack", stack, cwd=cwd))

@@ -56,20 +56,16 @@ def test_stack_moves_file_to_s3_and_back_without_changes(
     on_s3 = {**env, "PULUMI_BACKEND_URL": s3_url}
     preview = r.cli.run("preview", "--stack", "moving", "--expect-no-changes", env=on_s3)
     assert preview.returncode == 0
-    assert (
-        json.loads(r.cli.run("stack", "output", "--stack", "moving", "--json", "--show-secrets", env=on_s3).stdout)
-        == before
-    )
     state = json.loads(
         s3_server.objects("staging", ".pulumi/stacks/state-test/moving.json")[".pulumi/stacks/state-test/moving.json"]
     )
     assert state["checkpoint"]["latest"]["secrets_providers"]["state"]["url"] == provider
-    assert "moving" not in r.run("stack", "ls", "--json").stdout, "the file backend still holds the stack"
+    assert not (r.cli.state_dir / ".pulumi/stacks/state-test/moving.json").exists(), "the file backend still has it"
     assert yaml.safe_load((r.workdir / "Pulumi.moving.yaml").read_text()) == yaml.safe_load(stack_file)
 
-    # a second move onto a backend that has the stack is refused before anything changes
+    # moving it again from where it no longer is fails in one line, changing nothing
     again = migrate(env, r.workdir, "--stack", "moving", "--from", file_url, "--to", s3_url)
-    assert again.returncode == 1 and again.stderr.startswith("error: ") and "Traceback" not in again.stderr
+    assert again.returncode == 1 and "no stack named 'moving'" in again.stderr and len(again.stderr.strip().splitlines()) == 1
 
     back = migrate(env, r.workdir, "--stack", "moving", "--from", s3_url, "--to", file_url)
     assert back.returncode == 0, back.stderr
