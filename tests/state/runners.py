@@ -1,8 +1,8 @@
 """Pulumi runners on the S3 backend: each its own work tree and PULUMI_HOME, like separate CI runners
 or laptops, sharing only the bucket (and the stack file, as a git checkout would).
 
-The program is small on purpose: one Python dynamic resource whose create can be held open (`t:hold`
-seconds) so a test can act while an update, and its lock, is in progress.
+The program is small on purpose: one Python dynamic resource whose create can be held open until a file
+exists (`t:hold`: its path), so a test acts while an update, and its lock, is in progress, then lets it end.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from tests.support.pulumi_cli import PULUMI, REPO, PulumiCLI, make_project
 from tests.support.s3 import S3Key, S3Server
 
 PROVIDER = '''
-"""A "remote" object per stack; create sleeps `hold` seconds so an update can be caught mid-way."""
+"""A "remote" object per stack; create waits for the file `hold` (at most 120 s) so an update can be
+caught mid-way."""
+import pathlib
 import time
 
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
@@ -26,7 +28,9 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 
 class HeldProvider(ResourceProvider):
     def create(self, props):
-        time.sleep(float(props.get("hold") or 0))
+        deadline = time.monotonic() + 120
+        while props.get("hold") and not pathlib.Path(props["hold"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
         return CreateResult(f"{props['stack']}:{props['message']}", dict(props))
 
     def diff(self, _id, olds, news):
@@ -52,7 +56,7 @@ class Held(Resource):
 cfg = pulumi.Config("t")
 # `hold` alone never makes a diff (see HeldProvider.diff): it applies to the next create only.
 obj = Held("object", {"stack": pulumi.get_stack(), "message": cfg.get("message") or "hello",
-                      "hold": cfg.get("hold") or "0"})
+                      "hold": cfg.get("hold") or ""})
 pulumi.export("id", obj.id)
 pulumi.export("message", obj.message)
 pulumi.export("token", cfg.require_secret("token"))

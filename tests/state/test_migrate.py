@@ -65,7 +65,11 @@ def test_stack_moves_file_to_s3_and_back_without_changes(
 
     # moving it again from where it no longer is fails in one line, changing nothing
     again = migrate(env, r.workdir, "--stack", "moving", "--from", file_url, "--to", s3_url)
-    assert again.returncode == 1 and "no stack named 'moving'" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    assert (
+        again.returncode == 1
+        and "no stack named 'moving'" in again.stderr
+        and len(again.stderr.strip().splitlines()) == 1
+    )
 
     back = migrate(env, r.workdir, "--stack", "moving", "--from", s3_url, "--to", file_url)
     assert back.returncode == 0, back.stderr

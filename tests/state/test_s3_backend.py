@@ -6,18 +6,22 @@ Runners are separate work trees and PULUMI_HOMEs sharing only the bucket and the
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from components.vault.authority import transit_key
-from tests.state.runners import LOCKED, Runner, lock_keys, new_runner, run_ops, vault_env, wait_for_lock
+from ops.state_locks import main as state_locks_main
+from tests.state.runners import LOCKED, Runner, lock_keys, new_runner, vault_env, wait_for_lock
 from tests.support.leaks import Secret, assert_no_leak
 from tests.support.pulumi_cli import pulumi_available
 from tests.support.s3 import S3Server
@@ -94,7 +98,7 @@ def test_preview_key_is_refused_on_staging_bucket(tmp_path: Path, s3_server: S3S
 
 def test_two_runners_racing_up_at_most_one_writes(tmp_path: Path, s3_server: S3Server, authority: Authority) -> None:
     a = runner(tmp_path / "a", s3_server, authority, "staging")
-    init_stack(a, "race", hold="3")
+    init_stack(a, "race")  # the lock is held from the start of the update; no hold needed
     b = runner(tmp_path / "b", s3_server, authority, "staging")
     b.checkout_from(a, "race")
     args = ("up", "--stack", "race", "--yes", "--skip-preview")
@@ -115,7 +119,8 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
     tmp_path: Path, s3_server: S3Server, authority: Authority
 ) -> None:
     a = runner(tmp_path / "a", s3_server, authority, "staging")
-    init_stack(a, "serial", message="held", hold="8")
+    release = tmp_path / "release"
+    init_stack(a, "serial", message="held", hold=str(release))
     b = runner(tmp_path / "b", s3_server, authority, "staging")
     b.checkout_from(a, "serial")
     # the PR preview of staging: read-only state key, a Vault identity that can only decrypt staging's secrets
@@ -134,8 +139,9 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
     preview = reader.run("preview", "--stack", "serial", "--diff", check=False)
     assert preview.returncode == 0, preview.stdout + preview.stderr
     assert lock_keys(s3_server, "staging", "serial") == [lock], "preview wrote a lock"
-    assert proc.poll() is None, "the update ended before the preview finished; raise t:hold"
+    assert proc.poll() is None, "the update ended while it was held"
 
+    release.touch()
     code, log = finish(proc, tmp_path / "a.log")
     assert code == 0, log
     assert [h["result"] for h in history(a, "serial")] == ["succeeded"]
@@ -148,14 +154,19 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
 
 
 def state_locks(r: Runner, stack: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_ops("state_locks", "--stack", stack, "--cwd", str(r.workdir), *extra, env=r.cli.env())
+    """`python -m ops.state_locks` in this process (importing boto3 again per call costs seconds), with the
+    runner's backend and key as its environment."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, r.cli.env(), clear=True), redirect_stdout(out), redirect_stderr(err):
+        code = state_locks_main(["--stack", stack, "--cwd", str(r.workdir), *extra])
+    return subprocess.CompletedProcess(["python", "-m", "ops.state_locks"], code, out.getvalue(), err.getvalue())
 
 
 def test_killed_runner_leaves_a_lock_that_only_the_stale_check_clears(
     tmp_path: Path, s3_server: S3Server, authority: Authority
 ) -> None:
     a = runner(tmp_path / "a", s3_server, authority, "staging")
-    init_stack(a, "killed", hold="60")
+    init_stack(a, "killed", hold=str(tmp_path / "never"))
     proc = a.start("up", "--stack", "killed", "--yes", "--skip-preview", log=tmp_path / "a.log")
     lock = wait_for_lock(s3_server, "staging", "killed", proc)
 
@@ -178,7 +189,7 @@ def test_killed_runner_leaves_a_lock_that_only_the_stale_check_clears(
     assert cleared.returncode == 0 and f"cleared: {lock}" in cleared.stdout, cleared
     assert not lock_keys(s3_server, "staging", "killed")
 
-    b.run("config", "set", "--stack", "killed", "t:hold", "0")
+    b.run("config", "rm", "--stack", "killed", "t:hold")
     b.run("up", "--stack", "killed", "--yes", "--skip-preview")
     assert b.cli.outputs("killed")["message"] == "hello"
 
