@@ -242,7 +242,7 @@ def read_only_policy(zone: str, *, owner: S3Key, reader: S3Key) -> dict[str, obj
                 "Principal": {"AWS": [reader.access]},
                 "Action": ["s3:ListBucket", "s3:GetObject"],
                 "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-            }
+            },
         ],
     }
 
@@ -261,7 +261,7 @@ def start_s3(root: Path) -> S3Server:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     if not versitygw_available():
-        pytest.skip("run `make test-setup` to build .tools/bin/versitygw")
+        pytest.fail("versitygw is required: run `make test-setup` (scripts/test-setup.d/40-versitygw.sh builds it)")
     server = start_s3(tmp_path_factory.mktemp("s3"))
     try:
         yield server
