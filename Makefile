@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state
 
 # What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
@@ -59,3 +59,8 @@ down:
 
 bootstrap-vault: setup
 	$(PY) -m ops.vault_bootstrap
+
+# Move a stack between self-managed backends (file:// <-> s3://), secrets provider kept: ops/state_migrate.py.
+# FROM defaults to PULUMI_BACKEND_URL; S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+migrate-state: setup
+	$(PY) -m ops.state_migrate --stack "$(STACK)" --to "$(TO)" $(if $(FROM),--from "$(FROM)")
