@@ -3,7 +3,7 @@ dropped unknown keys, and zod v4's error shapes (`dokploy-observed.md` "Input co
 
 from __future__ import annotations
 
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
 
 
 def environment_id(api: Api) -> str:
@@ -113,9 +113,10 @@ def test_query_parameter_missing_is_400(api: Api) -> None:
     assert (response.status_code, response.json()["issues"][0]["path"]) == (400, ["composeId"])
 
 
-def test_port_bounds(api: Api) -> None:
-    issue = api.post("domain.create", host="d.example.com", port=70000).json()["issues"][0]
-    assert issue["message"] == "Too big: expected number to be <=65535"
+def test_port_above_65535_is_refused_with_the_schemas_own_message(api: Api) -> None:
+    """Issue 15, row 6 (v0.30.2): `db/validations/domain.ts` sets the message, not zod's default."""
+    response = api.post("domain.create", host="d.example.com", port=70000)
+    assert (response.status_code, response.json()["issues"][0]["message"]) == (400, "Port must be 65535 or below")
 
 
 def test_multiple_issues_follow_schema_order(api: Api) -> None:
