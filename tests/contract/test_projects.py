@@ -14,17 +14,18 @@ from typing import Any
 
 import pytest
 
-from dokploy_local.testing import LocalDokploy
 from tests.contract.api import Api
-from tests.contract.target import SCRATCH_DESCRIPTION
+from tests.contract.target import SCRATCH_DESCRIPTION, Target
 
 NANOID = re.compile(r"^[A-Za-z0-9_-]{21}$")
 
 
 @pytest.fixture(scope="module")
-def free(imitation: LocalDokploy) -> Iterator[Api]:
+def free(target: Target) -> Iterator[Api]:
     """Creates and removes projects of its own: the imitation only."""
-    client = Api(imitation.url, imitation.api_key)
+    if target.imitation is None:
+        pytest.skip("creates or removes projects besides the scratch project (checked at the end of the run)")
+    client = Api(target.url, target.key)
     yield client
     client.close()
 

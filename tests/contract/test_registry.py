@@ -10,13 +10,16 @@ import pytest
 
 from dokploy_local.testing import LocalDokploy
 from tests.contract.api import Api
+from tests.contract.target import Target
 
 
 @pytest.fixture(scope="module")
-def api(imitation: LocalDokploy) -> Iterator[Api]:
+def api(target: Target) -> Iterator[Api]:
     """The imitation only: registries belong to the organisation, outside any project (the suite would touch
     more than its scratch project), and a real `registry.create` runs `docker login` against the registry."""
-    client = Api(imitation.url, imitation.api_key)
+    if target.imitation is None:
+        pytest.skip("registries are organisation-wide (outside the scratch project) and need `docker login`")
+    client = Api(target.url, target.key)
     yield client
     client.close()
 

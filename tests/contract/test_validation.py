@@ -31,12 +31,14 @@ def test_non_numeric_string_is_nan_error(api: Api) -> None:
 
 
 def test_string_false_is_true(api: Api) -> None:
-    domain = api.ok("POST", "domain.create", host="b.example.com", https="false")
+    compose_id = api.project_with_compose()[1]["composeId"]
+    domain = api.ok("POST", "domain.create", host="b.example.com", https="false", composeId=compose_id)
     assert domain["https"] is True
 
 
 def test_empty_string_boolean_is_false(api: Api) -> None:
-    domain = api.ok("POST", "domain.create", host="c.example.com", https="")
+    compose_id = api.project_with_compose()[1]["composeId"]
+    domain = api.ok("POST", "domain.create", host="c.example.com", https="", composeId=compose_id)
     assert domain["https"] is False
 
 
@@ -46,8 +48,11 @@ def test_missing_delete_volumes_is_accepted(api: Api) -> None:
 
 
 def test_unknown_fields_are_dropped(api: Api) -> None:
-    created = api.ok("POST", "project.create", name="extra", color="red", projectId="chosen-by-client-000")
-    assert ("color" in created["project"], created["project"]["projectId"] == "chosen-by-client-000") == (False, False)
+    project_id = api.project()["project"]["projectId"]
+    created = api.ok(
+        "POST", "environment.create", name="extra", projectId=project_id, color="red", environmentId="chosen-000"
+    )
+    assert ("color" in created, created["environmentId"] == "chosen-000") == (False, False)
 
 
 def test_validation_error_shape(api: Api) -> None:

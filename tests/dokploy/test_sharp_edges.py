@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from components.dokploy.client import BODY_LIMIT, ClientSettings, DokployClient
+from components.dokploy.deploy import deploy_and_wait
 from components.dokploy.errors import (
     DokployConfigError,
     DokployError,
@@ -96,3 +98,20 @@ def test_the_deployment_is_found_by_id_although_dokploy_overwrites_its_title(dok
     assert second.outs["deployment_id"] == rows[0]["deploymentId"] != first.outs["deployment_id"]
     sent = [e["input"] for e in writes(dokploy, "compose.deploy")]
     assert len(sent) == 2 and all("freshVolumes" not in body for body in sent)
+
+
+def test_a_short_deploy_on_the_imitation_is_seen_done_within_half_a_second(
+    dokploy: LocalDokploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default poll schedule, on a real clock: the imitation's deploy takes 300 ms (`deploy_duration_ms`)."""
+    monkeypatch.delenv("DOKPLOY_DEPLOY_POLL_SECONDS", raising=False)
+    dokploy.set_knobs(deploy_duration_ms=300)
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    cid, _, _ = s.compose(eid)
+    with client(dokploy) as c:
+        row = deploy_and_wait(c, cid, marker="d" * 12, run_hash="1" * 64, timeout_seconds=30, report=lambda _: None)
+        seen = datetime.now(UTC)
+    finished = datetime.fromisoformat(row["finishedAt"].replace("Z", "+00:00"))
+    assert row["status"] == "done" and (seen - finished).total_seconds() <= 0.5
