@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract
 
 # What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
@@ -44,6 +44,15 @@ typecheck: test-setup
 
 test: lint typecheck
 	pytest
+
+# The Dokploy contract suite (tests/contract): against the imitation by default, or against your Dokploy before you
+# upgrade it: `DOKPLOY_API_KEY=... make contract DOKPLOY_URL=https://dokploy.example.com [DOKPLOY_MEMBER_KEY=...]`.
+# It works inside one scratch project it creates and removes. The values reach pytest through the environment only.
+contract: export CONTRACT_DOKPLOY_URL = $(DOKPLOY_URL)
+contract: export CONTRACT_DOKPLOY_API_KEY = $(DOKPLOY_API_KEY)
+contract: export CONTRACT_DOKPLOY_MEMBER_KEY = $(DOKPLOY_MEMBER_KEY)
+contract: setup
+	@pytest tests/contract -q -rs -p no:randomly
 
 up: setup
 	@bash scripts/up.sh
