@@ -8,7 +8,6 @@ LocalProtocolError for a key with a newline, and silence for a misspelt key).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
