@@ -27,6 +27,13 @@ DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
+# An OCI repository (optional registry host[:port], lower-case path components): it goes into the compose
+# file verbatim, so anything else (spaces, `$` interpolation, quotes) would change what the compose means.
+_OCI_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REPOSITORY = re.compile(rf"^(?:[a-z0-9.-]+(?::[0-9]{{1,5}})?/)?{_OCI_COMPONENT}(?:/{_OCI_COMPONENT})*$")
+# A URL path as Traefik rules and health checks carry it: no quotes, spaces or `$`.
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+_VAULT_MOUNT = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 
 
 class ConfigError(ValueError):
@@ -268,11 +275,26 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) ->
     return value
 
 
-def _url(config: Mapping[str, str], key: str, default: str) -> str:
+def _url(config: Mapping[str, str], key: str, default: str, label: str | None = None) -> str:
     raw = str(config.get(key) or default).rstrip("/")
     if not _URL.match(raw):
-        raise ConfigError(f"config {key}={raw!r} is not an http(s) URL; set e.g. {default}")
+        raise ConfigError(f"config {label or key}={raw!r} is not an http(s) URL; set e.g. {default}")
     return raw
+
+
+_SHAPES = {
+    _IMAGE_REPOSITORY: "an OCI repository (lower-case [host[:port]/]path, no spaces, '$' or quotes)",
+    _URL_PATH: "a URL path ('/' then letters, digits, '-', '.', '_', '~', '/'; no quotes or spaces)",
+    _VAULT_MOUNT: "a Vault mount path (letters, digits, '-', '_', '/')",
+}
+
+
+def _matching(config: Mapping[str, Any], key: str, default: str, pattern: re.Pattern[str], example: str) -> str:
+    raw = config.get(key)
+    value = default if raw in (None, "") else str(raw)
+    if not pattern.match(value):
+        raise ConfigError(f"config {key}={value!r} is not {_SHAPES[pattern]}; set e.g. {example}")
+    return value
 
 
 def _data_path(raw: object, kind: Kind) -> str | None:
@@ -481,8 +503,8 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
             registry=managers.registry,
         )
 
-    api_path = str(config.get("apiPath") or "/api")
-    if not api_path.startswith("/") or api_path.endswith("/"):
+    api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
+    if api_path.endswith("/"):
         raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
 
     owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
@@ -491,7 +513,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
-    vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS)
+    vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS, "vault:address (or VAULT_ADDR)")
     github = row["github"]
     assert isinstance(github, GithubSide)
     floating_tags = row["floating_tags"]
@@ -512,15 +534,18 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         protect_data=bool(row["protect"]),
         delete_volumes_on_destroy=bool(row["delete_volumes"]),
         image_policy=ImagePolicy(str(row["image_policy"])),
-        image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY) + str(row["image_suffix"]),
+        image_repository=_matching(
+            config, "imageRepository", DEFAULT_IMAGE_REPOSITORY, _IMAGE_REPOSITORY, DEFAULT_IMAGE_REPOSITORY
+        )
+        + str(row["image_suffix"]),
         image_tag=tag,
         vault_prefix=f"finance_report/{name}",
-        vault_mount=str(config.get("vaultMount") or "secret"),
+        vault_mount=_matching(config, "vaultMount", "secret", _VAULT_MOUNT, "secret"),
         managers=managers,
         routing=Routing(
             api_path=api_path,
             strip_api_prefix=_bool(config, "stripApiPrefix", False),
-            health_path=str(config.get("healthPath") or f"{api_path}/health"),
+            health_path=_matching(config, "healthPath", f"{api_path}/health", _URL_PATH, f"{api_path}/health"),
         ),
         deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
         vault_address=vault_address,

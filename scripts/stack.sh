@@ -19,4 +19,6 @@ export PATH="$root/.tools/bin:$root/.venv/bin:$PATH" PULUMI_PYTHON_CMD="$root/.v
 if [ "$action" = preview ]; then
   exec pulumi preview --stack "$stack" --expect-no-changes --non-interactive --suppress-progress
 fi
+# Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
+"$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"
 exec pulumi destroy --stack "$stack" --yes --non-interactive --suppress-progress
