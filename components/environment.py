@@ -7,6 +7,7 @@ nothing else looks at the stack name. Pure Python: no Pulumi import, so it is ch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ _RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$
 PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
+LOCAL_BASE_DOMAIN = "localhost.localdomain"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -38,6 +40,25 @@ class Kind(StrEnum):
     STAGING = "staging"
     PRODUCTION = "production"
     LOCAL = "local"  # the embedded default: one machine, local Dokploy and OpenBao
+
+
+class Site(StrEnum):
+    """Where a stack's Dokploy and Vault are (config `financeReport:site`)."""
+
+    HOSTED = "hosted"  # the team's servers, driven from CI: the public base domain, GitHub managed
+    LOCAL = "local"  # this machine's servers (`make up`): a loopback-only base domain, GitHub out of reach
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    base_domain: str
+    github: bool  # whether GitHub can be managed from there at all (manageGithub may still turn it off)
+
+
+_PER_SITE: dict[Site, SiteDefaults] = {
+    Site.HOSTED: SiteDefaults(base_domain=DEFAULT_BASE_DOMAIN, github=True),
+    Site.LOCAL: SiteDefaults(base_domain=LOCAL_BASE_DOMAIN, github=False),
+}
 
 
 class ImagePolicy(StrEnum):
@@ -129,6 +150,7 @@ class Environment:
     stack: str
     kind: Kind
     name: str  # the environment's own name: pr-7, staging, production, local
+    site: Site  # where its servers are; decides the base domain's default and whether GitHub is reachable
     pr_number: int | None
     base_domain: str
     host: str
@@ -349,6 +371,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=True, readonly_variables=False),
         commit_tag="pr-{pr_number}-{sha7}",
+        sites=(Site.HOSTED, Site.LOCAL),  # a PR environment also runs on the local servers (`make up STACK=pr-7`)
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -363,6 +386,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=("staging",),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=False),
         commit_tag="sha-{sha7}",
+        sites=(Site.HOSTED,),
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -377,6 +401,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=True),
         commit_tag=None,
+        sites=(Site.HOSTED,),
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -391,6 +416,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=False, own_environment=False, readonly_variables=False),
         commit_tag=None,
+        sites=(Site.LOCAL,),
     ),
 }
 
@@ -402,7 +428,8 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     name = stack
     row = _PER_KIND[kind]
 
-    base_domain = str(config.get("baseDomain") or DEFAULT_BASE_DOMAIN).lower()
+    site = site_for(stack, config)
+    base_domain = str(config.get("baseDomain") or _PER_SITE[site].base_domain).lower()
     if not _DOMAIN.match(base_domain):
         raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
@@ -420,13 +447,9 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     managers = row["managers"]
     assert isinstance(managers, Managers)
-    if "manageGithub" in config:
-        managers = Managers(
-            dokploy=managers.dokploy,
-            vault=managers.vault,
-            github=_bool(config, "manageGithub", managers.github),
-            registry=managers.registry,
-        )
+    # GitHub is managed where the kind has a GitHub side and the site can reach it, unless config says otherwise.
+    github_default = managers.github and _PER_SITE[site].github
+    managers = dataclasses.replace(managers, github=_bool(config, "manageGithub", github_default))
 
     api_path = str(config.get("apiPath") or "/api")
     if not api_path.startswith("/") or api_path.endswith("/"):
@@ -448,6 +471,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         stack=stack,
         kind=kind,
         name=name,
+        site=site,
         pr_number=pr_number,
         base_domain=base_domain,
         host=host,
@@ -482,6 +506,22 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         github=github,
         commit_tag_pattern=commit_tag_pattern(stack),
     )
+
+
+def site_for(stack: str, config: Mapping[str, Any] | None = None) -> Site:
+    """Where a stack's servers are: config `site`, else its kind's default; a site its kind cannot use is refused."""
+    kind, _ = parse_stack(stack)
+    allowed = _PER_KIND[kind]["sites"]
+    assert isinstance(allowed, tuple)
+    raw = str((config or {}).get("site") or allowed[0].value).strip().lower()
+    if raw not in {s.value for s in Site}:
+        raise ConfigError(f"config site={raw!r} is not a site; set it to {' or '.join(s.value for s in Site)}")
+    if Site(raw) not in allowed:
+        raise ConfigError(
+            f"stack {stack} cannot run on the {raw} site; it runs on {' or '.join(s.value for s in allowed)}: "
+            "unset financeReport:site"
+        )
+    return Site(raw)
 
 
 def data_protected(stack: str) -> bool:

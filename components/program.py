@@ -41,6 +41,7 @@ MODEL_KEYS = (
     "vaultMount",
     "ownsProjects",
     "manageGithub",
+    "site",
     "apiPath",
     "stripApiPrefix",
     "healthPath",
