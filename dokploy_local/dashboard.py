@@ -39,6 +39,7 @@ PAGE_HEADERS = (
 HTML = "text/html; charset=utf-8"
 _PAGES = ("/", "/requests", "/login", "/logout", pages.CSS_PATH)
 
+
 class Headers(Protocol):
     """Request headers, looked up case-insensitively (`http.server`'s message object)."""
 
@@ -187,13 +188,10 @@ def overview(app: App) -> list[pages.ProjectView]:
         latest = deployments[cid][-1] if deployments[cid] else None  # oldest first
         return pages.ComposeSummary(c, latest, len(deployments[cid]), domains[cid], queue.get(cid))
 
-    return [
-        pages.ProjectView(
-            p,
-            [pages.EnvironmentView(e, [summary(c) for c in composes[e["environmentId"]]]) for e in envs[p["projectId"]]],
-        )
-        for p in projects
-    ]
+    def environment(e: dict[str, Any]) -> pages.EnvironmentView:
+        return pages.EnvironmentView(e, [summary(c) for c in composes[e["environmentId"]]])
+
+    return [pages.ProjectView(p, [environment(e) for e in envs[p["projectId"]]]) for p in projects]
 
 
 def compose_detail(app: App, compose: dict[str, Any]) -> pages.ComposeDetail:

@@ -148,7 +148,7 @@ def overview(projects: list[ProjectView], counts: dict[str, int]) -> str:
             rows = [_overview_row(s) for s in env_view.composes]
             parts.append(
                 f'<section class="environment" data-environment-id="{h(env["environmentId"])}">'
-                f'<h3>environment {h(env["name"])}</h3>'
+                f"<h3>environment {h(env['name'])}</h3>"
                 + table(
                     ("compose", "status", "latest deployment", "finished", "deployments", "domains"),
                     rows,
@@ -184,8 +184,8 @@ def compose(detail: ComposeDetail) -> str:
     c = detail.compose
     running = detail.queue is not None or any(d.get("status") == "running" for d in detail.deployments)
     crumbs = (
-        f'<p class="crumbs"><a href="/">projects</a> › {h(detail.project.get("name"))} › '
-        f"environment {h(detail.environment.get('name'))} › compose {h(c['name'])}</p>"
+        f'<p class="crumbs"><a href="/">projects</a> &rsaquo; {h(detail.project.get("name"))} &rsaquo; '
+        f"environment {h(detail.environment.get('name'))} &rsaquo; compose {h(c['name'])}</p>"
     )
     facts = (
         '<dl class="facts">'
@@ -207,7 +207,8 @@ def compose(detail: ComposeDetail) -> str:
         for d in detail.domains
     ]
     env_rows = [
-        f'<tr class="env{" masked" if hidden else ""}"><td><code>{h(name)}</code></td><td><code>{h(value)}</code></td></tr>'
+        f'<tr class="env{" masked" if hidden else ""}"><td><code>{h(name)}</code></td>'
+        f"<td><code>{h(value)}</code></td></tr>"
         for name, value, hidden in env_pairs(c.get("env"))
     ]
     body = (
@@ -218,7 +219,7 @@ def compose(detail: ComposeDetail) -> str:
         + table(("host", "path", "service:port", "TLS", "path prefix"), domain_rows, empty="No domain.")
         + "</section>"
         + '<section id="compose-file"><h2>Compose file</h2>'
-        + (f"<pre>{h(mask_text(c.get('composeFile')))}</pre>" if c.get("composeFile") else '<p class="empty">Empty.</p>')
+        + (f"<pre>{h(mask_text(c['composeFile']))}</pre>" if c.get("composeFile") else '<p class="empty">Empty.</p>')
         + '</section><section id="env"><h2>Environment</h2>'
         + table(("name", "value"), env_rows, empty="No variable.", cls="env")
         + '<p class="note">Secret values are hidden by name (tokens, passwords, keys) and in URLs.</p></section>'
@@ -277,7 +278,7 @@ def requests(entries: list[Row], counters: dict[str, Any]) -> str:
 def login(next_path: str, *, error: str | None) -> str:
     problem = f'<p class="error" role="alert">{h(error)}</p>' if error else ""
     body = (
-        f"{problem}<form method=\"post\" action=\"/login\" class=\"login\">"
+        f'{problem}<form method="post" action="/login" class="login">'
         '<label for="key">Owner API key</label>'
         '<input id="key" name="key" type="password" autocomplete="off" required autofocus>'
         f'<input type="hidden" name="next" value="{h(next_path)}">'
