@@ -22,7 +22,8 @@ _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<p
 _ASSIGNMENT = re.compile(
     r"^(?P<lead>\s*(?:-\s*)?(?:export\s+)?[\"']?)(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>[\"']?\s*[:=]\s*)(?P<value>.*)$"
 )
-_REFERENCE = re.compile(r"^[\"']?\$\{?[A-Za-z_][A-Za-z0-9_]*(:?-[^}]*)?\}?[\"']?$")
+# `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:?message}` (compose interpolation), quoted or not.
+_REFERENCE = re.compile(r"^[\"']?\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-?+=][^}]*)?\}?[\"']?$")
 
 
 _LOCATION = re.compile(r"_(FILE|PATH)$", re.IGNORECASE)
