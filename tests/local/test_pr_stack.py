@@ -7,6 +7,8 @@ whole: its Dokploy objects, its Vault secrets, its stack, config and token; `loc
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ import yaml
 
 from tests.local.browser import Dashboard
 from tests.local.conftest import LocalUp, make
+from tests.stacks.clone import Clone
 from tests.support.leaks import assert_no_leak
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -69,3 +72,27 @@ def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, 
     assert not (clone.openbao_dir / "stack-pr-7.token").exists()
     stacks = clone.pulumi("stack", "ls", "--json", env=clone.stack_env()).stdout
     assert '"pr-7"' not in stacks and '"local"' in stacks
+
+
+@pytest.mark.parametrize(
+    ("stack", "message"),
+    [
+        (
+            "staging",
+            "local-stack: stack staging is on the hosted site (Pulumi.staging.yaml), not this machine's servers",
+        ),
+        ("production", "local-stack: stack production is on the hosted site"),
+        ("pr-0", "stack pr-0: unknown stack name 'pr-0'; valid stack names: pr-<N>"),
+    ],
+)
+def test_make_up_refuses_a_stack_that_is_not_local_before_anything_starts(
+    tmp_path: Path, stack: str, message: str
+) -> None:
+    clone = Clone.create(tmp_path)
+    proc = subprocess.run(
+        ["bash", "scripts/up.sh", stack], cwd=clone.root, env=clone.env(), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr, proc.stderr
+    assert not (clone.root / ".local").exists()  # no server started, no key made
+    assert not list(clone.root.glob("Pulumi.pr-*.yaml"))
