@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs, quote
 
@@ -89,11 +89,9 @@ def _is_owner_key(app: App, key: str | None) -> bool:
 @dataclass(frozen=True)
 class Request:
     method: str
-    path: str
-    query: str
     headers: Headers
-    body: bytes = b""
-    form: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str]  # a POST's urlencoded fields
+    args: dict[str, str]  # the query string's
 
     def authenticated(self, app: App) -> bool:
         if _is_owner_key(app, self.headers.get("x-api-key")):
@@ -128,10 +126,9 @@ def respond(app: App, method: str, path: str, query: str, headers: Headers, body
     if method not in allowed:
         return 405, b"Method Not Allowed", "text/plain; charset=utf-8", (("Allow", ", ".join(allowed)),)
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()} if method == "POST" else {}
-    request = Request(method, path, query, headers, body, form)
-    args = {k: v[-1] for k, v in parse_qs(query).items()}
+    request = Request(method, headers, form, {k: v[-1] for k, v in parse_qs(query).items()})
     if path == "/login":
-        return _login(app, request, args)
+        return _login(app, request)
     if path == "/logout":
         if method != "POST":
             return _redirect("/login")
@@ -149,8 +146,8 @@ def respond(app: App, method: str, path: str, query: str, headers: Headers, body
     return _html(200, pages.compose(compose_detail(app, compose)))
 
 
-def _login(app: App, request: Request, args: dict[str, str]) -> Response:
-    target = _safe_next(request.form.get("next") or args.get("next"))
+def _login(app: App, request: Request) -> Response:
+    target = _safe_next(request.form.get("next") or request.args.get("next"))
     if request.method != "POST":
         if request.authenticated(app):
             return _redirect(target)

@@ -16,7 +16,7 @@ import yaml
 
 from tests.local.browser import Dashboard
 from tests.local.conftest import LocalUp, make
-from tests.stacks.clone import Clone
+from tests.stacks.clone import Clone, environment_objects
 from tests.support.leaks import assert_no_leak
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -24,21 +24,9 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 HOST = "report-pr-7.localhost.localdomain"
 
 
-def _environment_objects(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
-    envs = {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("environment:") and v["name"] == name}
-    composes = {
-        k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["environmentId"] in envs
-    }
-    return {
-        k: v
-        for k, v in snapshot.items()
-        if k.split(":", 1)[1] in envs | composes or (v.get("composeId") or v.get("compose")) in composes
-    }
-
-
 def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, browser: Any) -> None:
     clone = local_up.clone
-    local_before = _environment_objects(clone.dokploy_snapshot(), "local")
+    local_before = environment_objects(clone.dokploy_snapshot(), "local")
 
     up = make(clone, "up", "STACK=pr-7")
     assert "Finance Report (pr-7) on this machine - what ran, and what did not:" in up.stdout
@@ -47,7 +35,7 @@ def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, 
     assert config == {"financeReport:site": "local"}  # no URL, no key: they come from the local servers
 
     snapshot = clone.dokploy_snapshot()
-    mine = _environment_objects(snapshot, "pr-7")
+    mine = environment_objects(snapshot, "pr-7")
     kinds = sorted(k.split(":", 1)[0] for k in mine)
     assert kinds == ["compose", "deployment", "domain", "domain", "environment"], kinds
     assert {v["host"] for k, v in mine.items() if k.startswith("domain:")} == {HOST}
@@ -65,8 +53,8 @@ def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, 
 
     make(clone, "destroy", "STACK=pr-7")
     after = clone.dokploy_snapshot()
-    assert _environment_objects(after, "pr-7") == {}
-    assert _environment_objects(after, "local") == local_before
+    assert environment_objects(after, "pr-7") == {}
+    assert environment_objects(after, "local") == local_before
     assert clone.vault_envs() == {"local"}
     assert not (clone.root / "Pulumi.pr-7.yaml").exists()
     assert not (clone.openbao_dir / "stack-pr-7.token").exists()
