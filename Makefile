@@ -12,7 +12,11 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell
+
+# The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
+# local servers (`make up STACK=pr-7`).
+STACK ?= local
 
 # What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
@@ -55,13 +59,22 @@ contract: setup
 	@pytest tests/contract -q -rs -p no:randomly
 
 up: setup
-	@bash scripts/up.sh
+	@bash scripts/up.sh $(STACK)
 
 preview: setup
-	@bash scripts/stack.sh preview
+	@bash scripts/stack.sh preview $(STACK)
 
 destroy: setup
-	@bash scripts/stack.sh destroy
+	@bash scripts/stack.sh destroy $(STACK)
+
+# `eval "$$(make -s env)"`: this shell can then run pulumi on the local stack by hand. No setup prerequisite:
+# its output must be only the exports (run `make up` once first).
+env:
+	@bash scripts/shell-env.sh
+
+# An interactive shell with the same environment.
+shell: setup
+	@bash scripts/shell-env.sh --shell
 
 down:
 	@bash scripts/local-servers.sh stop

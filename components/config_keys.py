@@ -20,6 +20,7 @@ MODEL_KEYS = (
     "vaultMount",
     "ownsProjects",
     "manageGithub",
+    "site",
     "apiPath",
     "stripApiPrefix",
     "healthPath",

@@ -7,6 +7,7 @@ nothing else looks at the stack name. Pure Python: no Pulumi import, so it is ch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ _RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$
 PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
+LOCAL_BASE_DOMAIN = "localhost.localdomain"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -50,6 +52,25 @@ class Kind(StrEnum):
 class ComposePolicy(StrEnum):
     ENFORCE = "enforce"
     ADVISORY = "advisory"
+
+
+class Site(StrEnum):
+    """Where a stack's Dokploy and Vault are (config `financeReport:site`)."""
+
+    HOSTED = "hosted"  # the team's servers, driven from CI: the public base domain, GitHub managed
+    LOCAL = "local"  # this machine's servers (`make up`): a loopback-only base domain, GitHub out of reach
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    base_domain: str
+    github: bool  # whether GitHub can be managed from there at all (manageGithub may still turn it off)
+
+
+_PER_SITE: dict[Site, SiteDefaults] = {
+    Site.HOSTED: SiteDefaults(base_domain=DEFAULT_BASE_DOMAIN, github=True),
+    Site.LOCAL: SiteDefaults(base_domain=LOCAL_BASE_DOMAIN, github=False),
+}
 
 
 class ImagePolicy(StrEnum):
@@ -156,6 +177,7 @@ class Environment:
     stack: str
     kind: Kind
     name: str  # the environment's own name: pr-7, staging, production, local
+    site: Site  # where its servers are; decides the base domain's default and whether GitHub is reachable
     pr_number: int | None
     base_domain: str
     host: str
@@ -195,6 +217,7 @@ class Environment:
     def agent_secret_file(self, compose: str) -> str:
         """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
         return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
+
     # What a compose asking for the host (privileged, host mounts, docker.sock, host network/pid, cap_add)
     # meets: refused before any change (ENFORCE), or a warning (ADVISORY: PR runs, whose code is the PR's).
     compose_policy: ComposePolicy
@@ -412,6 +435,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         compose_policy="advisory",
         # PR composes run on a Dokploy instance of their own when the workflows give one (DOKPLOY_PREVIEW_URL).
         dokploy_instance="preview",
+        sites=(Site.HOSTED, Site.LOCAL),  # a PR environment also runs on the local servers (`make up STACK=pr-7`)
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -430,6 +454,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -448,6 +473,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -466,6 +492,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.LOCAL,),
     ),
 }
 
@@ -477,7 +504,8 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     name = stack
     row = _PER_KIND[kind]
 
-    base_domain = str(config.get("baseDomain") or DEFAULT_BASE_DOMAIN).lower()
+    site = site_for(stack, config)
+    base_domain = str(config.get("baseDomain") or _PER_SITE[site].base_domain).lower()
     if not _DOMAIN.match(base_domain):
         raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
@@ -495,13 +523,9 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     managers = row["managers"]
     assert isinstance(managers, Managers)
-    if "manageGithub" in config:
-        managers = Managers(
-            dokploy=managers.dokploy,
-            vault=managers.vault,
-            github=_bool(config, "manageGithub", managers.github),
-            registry=managers.registry,
-        )
+    # GitHub is managed where the kind has a GitHub side and the site can reach it, unless config says otherwise.
+    github_default = managers.github and _PER_SITE[site].github
+    managers = dataclasses.replace(managers, github=_bool(config, "manageGithub", github_default))
 
     api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
     if api_path.endswith("/"):
@@ -523,6 +547,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         stack=stack,
         kind=kind,
         name=name,
+        site=site,
         pr_number=pr_number,
         base_domain=base_domain,
         host=host,
@@ -574,6 +599,22 @@ def _agent_dir(raw: object) -> str:
             f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
         )
     return path
+
+
+def site_for(stack: str, config: Mapping[str, Any] | None = None) -> Site:
+    """Where a stack's servers are: config `site`, else its kind's default; a site its kind cannot use is refused."""
+    kind, _ = parse_stack(stack)
+    allowed = _PER_KIND[kind]["sites"]
+    assert isinstance(allowed, tuple)
+    raw = str((config or {}).get("site") or allowed[0].value).strip().lower()
+    if raw not in {s.value for s in Site}:
+        raise ConfigError(f"config site={raw!r} is not a site; set it to {' or '.join(s.value for s in Site)}")
+    if Site(raw) not in allowed:
+        raise ConfigError(
+            f"stack {stack} cannot run on the {raw} site; it runs on {' or '.join(s.value for s in allowed)}: "
+            "unset financeReport:site"
+        )
+    return Site(raw)
 
 
 def data_protected(stack: str) -> bool:
