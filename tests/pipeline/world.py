@@ -1,0 +1,384 @@
+"""Everything a workflow run meets, started on loopback for the pipeline tests, and the repository itself.
+
+`World` holds:
+- `origin`: a bare git repository with this project's tree on `main` (plus the commit an installer makes:
+  the staging and production stack files pointed at the local servers), PR refs (`refs/pull/<N>/head`,
+  `refs/pull/<N>/merge`) and tags; the checkout stand-in clones from it;
+- the local Dokploy server (`dokploy_local`), OpenBao bootstrapped by `ops.vault_bootstrap` with its JWT
+  auth trusting the OIDC stand-in's key, the local registry (token auth) standing in for GHCR, the GitHub
+  API stand-in, and the network stand-in (`edge.py`) that routes ghcr.io, GitHub's API and the app hosts;
+- file state backends, one per trust zone (`PULUMI_BACKEND_URL_PREVIEW`, `_STAGING`, `_PRODUCTION`).
+
+`World.run(workflow, event_name, event)` clones the repository at the event's commit and runs the whole
+workflow file under act, with the repository's variables and secrets as GitHub would hold them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from components.dokploy.markers import marker_for, tag_description
+from components.environment import PREVIEW_PROJECT, PROJECT
+from components.oci import Credentials, ManifestNotFound, RegistryClient
+from components.vault.authority import REPOSITORY
+from components.vault.client import VaultClient
+from components.vault.connection import VaultConnection
+from dokploy_local.testing import LocalDokploy, running_server
+from ops.vault_bootstrap import BootstrapOptions, JwtConfig, bootstrap
+from tests.pipeline import act
+from tests.pipeline.edge import Edge, SimulatedApp
+from tests.pipeline.github_api import BOT, GITHUB_ISSUER, GitHubStandIn, RunContext
+from tests.support.openbao import OpenBao
+from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV
+from tests.support.registry import Registry, running_registry
+
+PULUMI_PROJECT = "finance-report"
+ACTOR = "octo-dev"
+MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
+NO_ACCESS_KEY = "no-access-member-key"
+_SKIP = {".git", ".venv", ".tools", ".pulumi-state", ".local", "bench", "__pycache__", ".mypy_cache", ".ruff_cache"}
+
+
+def git(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(cwd),
+        "GIT_AUTHOR_NAME": "Octo Dev",
+        "GIT_AUTHOR_EMAIL": "octo@example.com",
+        "GIT_COMMITTER_NAME": "Octo Dev",
+        "GIT_COMMITTER_EMAIL": "octo@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    proc = subprocess.run(["git", *args], cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def project_files() -> list[str]:
+    """The project's files as a checkout has them: tracked and new (not ignored) files of the work tree."""
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [p for p in out.split("\0") if p and (REPO / p).is_file() and not (set(Path(p).parts) & _SKIP)]
+
+
+@dataclass
+class World:
+    root: Path
+    dokploy: LocalDokploy
+    openbao: OpenBao
+    registry: Registry
+    github: GitHubStandIn
+    edge: Edge
+    origin: Path
+    site: Path  # a working clone to author commits in
+    token: str  # the runs' GITHUB_TOKEN (the bot)
+    projects: dict[str, str] = field(default_factory=dict)
+    _runs: Iterator[int] = field(default_factory=lambda: itertools.count(9001))
+
+    # ---- the repository ----------------------------------------------------------------------
+    def commit(self, branch: str, files: Mapping[str, str], message: str, base: str = "main") -> str:
+        """A commit on `branch` (created from `base`) changing `files`; pushed to origin. Returns its sha."""
+        git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
+        start = f"origin/{branch}" if git("ls-remote", "origin", f"refs/heads/{branch}", cwd=self.site) else base
+        if not start.startswith("origin/") and start != "HEAD":
+            start = f"origin/{start}"
+        git("checkout", "-q", "--detach", start, cwd=self.site)
+        for path, text in files.items():
+            target = self.site / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            git("add", path, cwd=self.site)
+        git("commit", "-q", "--allow-empty", "-m", message, cwd=self.site)
+        git("push", "-q", "origin", f"HEAD:refs/heads/{branch}", cwd=self.site)
+        return git("rev-parse", "HEAD", cwd=self.site)
+
+    def pull_request_refs(self, number: int, head: str) -> str:
+        """refs/pull/<N>/head and the merge commit refs/pull/<N>/merge GitHub computes; returns the merge sha."""
+        git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
+        git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
+        git("merge", "-q", "--no-ff", "-m", f"Merge {head} into main", head, cwd=self.site)
+        merge = git("rev-parse", "HEAD", cwd=self.site)
+        refs = (f"{head}:refs/pull/{number}/head", f"{merge}:refs/pull/{number}/merge")
+        git("push", "-q", "-f", "origin", *refs, cwd=self.site)
+        return merge
+
+    def sha(self, ref: str) -> str:
+        return git("--git-dir", str(self.origin), "rev-parse", ref, cwd=self.root)
+
+    def tags(self) -> list[str]:
+        return git("--git-dir", str(self.origin), "tag", "--list", cwd=self.root).split()
+
+    # ---- what GitHub holds ---------------------------------------------------------------------
+    def variables(self) -> dict[str, str]:
+        state = self.root / "state"
+        return {
+            "VAULT_ADDR": self.openbao.address,
+            "DOKPLOY_URL": self.dokploy.url,
+            "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
+            "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
+            "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
+        }
+
+    def secrets(self) -> dict[str, str]:
+        return {
+            "GITHUB_TOKEN": self.token,
+            "DOKPLOY_PREVIEW_API_KEY": MEMBER_KEY,
+            "DOKPLOY_NO_ACCESS_API_KEY": NO_ACCESS_KEY,
+            "DOKPLOY_STAGING_API_KEY": self.dokploy.api_key,
+            "DOKPLOY_PRODUCTION_API_KEY": self.dokploy.api_key,
+            "DOKPLOY_OBSERVER_API_KEY": self.dokploy.api_key,
+            "GH_ENVIRONMENTS_TOKEN": "environments-token",
+            "GH_ADMIN_TOKEN": "admin-token",
+        }
+
+    # ---- running a workflow ----------------------------------------------------------------------
+    def run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+        run_id = str(next(self._runs))
+        scratch = self.root / "runs" / run_id
+        workdir = scratch / "repo"
+        git("clone", "-q", "--no-checkout", str(self.origin), str(workdir), cwd=self.root)
+        git("fetch", "-q", "origin", ref, cwd=workdir)
+        git("checkout", "-q", "--detach", sha, cwd=workdir)
+        event = {
+            **event,
+            "repository": {
+                "full_name": REPOSITORY,
+                "name": REPOSITORY.split("/")[1],
+                "owner": {"login": REPOSITORY.split("/")[0]},
+                "default_branch": "main",
+            },
+        }
+        request_token = secrets.token_hex(16)
+        wf = workdir / ".github" / "workflows" / workflow
+        self.github.register_run(request_token, RunContext(run_id, event_name, event, ref, sha, wf))
+        cache = self.root / "cache"
+        env = {
+            "GITHUB_RUN_ID": run_id,
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_REPOSITORY_OWNER": REPOSITORY.split("/")[0],
+            "GITHUB_API_URL": "http://api.github.localhost",
+            "GH_HOST": "github.localhost",
+            "SHA_REF": sha,
+            "GITHUB_REF": ref,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{self.github.url}/_oidc/token?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token,
+            "HTTPS_PROXY": self.edge.url,
+            "HTTP_PROXY": self.edge.url,
+            "NO_PROXY": "127.0.0.1",  # not `localhost`: Go would exempt api.github.localhost too
+            "SSL_CERT_FILE": str(self.edge.ca.bundle),
+            "PULUMI_HOME": str(self.root / "pulumi-home"),
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "STANDIN_ORIGIN": str(self.origin),
+            "STANDIN_PYTHON": str(VENV / "bin" / "python"),
+            "STANDIN_PYTHON_HOME": str(self.root / "python"),
+            "STANDIN_PULUMI_BIN": str(self.root / "pulumi-bin"),
+            "STANDIN_CACHE_DIR": str(cache),
+            "STANDIN_GITHUB_URL": self.github.url,
+        }
+        result = act.run_act(
+            workdir=workdir,
+            workflow=workflow,
+            event_name=event_name,
+            event=event,
+            env=env,
+            secrets=self.secrets(),
+            variables=self.variables(),
+            scratch=scratch,
+            process_env=act.base_process_env(scratch / "home"),
+            actor=ACTOR,
+        )
+        # GitHub creates an environment the first time a job names it (act does not): do it for the jobs that ran.
+        run = self.github.runs[request_token]
+        for job in result.ran():
+            name = run.job_environment(job)
+            if name:
+                self.github.create_environment(name, by="github")
+        return result
+
+    # ---- reading what happened ---------------------------------------------------------------------
+    def owner(self) -> httpx.Client:
+        return httpx.Client(base_url=self.dokploy.url + "/api", headers={"x-api-key": self.dokploy.api_key}, timeout=30)
+
+    def composes(self, project: str = PREVIEW_PROJECT) -> dict[str, dict[str, Any]]:
+        """Environment name -> {environmentId, compose: [...full compose.one...]} in a Dokploy project."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.owner() as c:
+            for env in c.get("/environment.byProjectId", params={"projectId": self.projects[project]}).json():
+                if env.get("isDefault") and not env.get("compose"):
+                    continue
+                composes = [
+                    c.get("/compose.one", params={"composeId": s["composeId"]}).json() for s in env.get("compose", [])
+                ]
+                out[env["name"]] = {"environmentId": env["environmentId"], "compose": composes}
+        return out
+
+    def stacks(self, zone: str) -> list[str]:
+        """Stack names in a trust zone's file backend (what `pulumi stack ls` would list)."""
+        base = self.root / "state" / zone / ".pulumi" / "stacks"
+        return sorted(p.name.removesuffix(".json") for p in base.rglob("*.json") if not p.name.endswith(".bak"))
+
+    def image_digest(self, image: str, tag: str) -> str | None:
+        admin = Credentials("admin", "admin-password")
+        with RegistryClient(self.registry.address, credentials=admin) as client:
+            try:
+                return client.resolve(image, tag)
+            except ManifestNotFound:
+                return None
+
+
+def _image_exists(registry: Registry) -> Any:
+    """Whether an image reference (`ghcr.io/owner/name:tag` or `...@sha256:...`) can be pulled from the registry."""
+
+    def check(ref: str) -> bool:
+        name = ref.split("/", 1)[1]
+        repo, _, tag = name.partition("@") if "@" in name else name.rpartition(":")
+        with RegistryClient(registry.address, credentials=Credentials("admin", "admin-password")) as client:
+            try:
+                client.resolve(repo, tag)
+            except ManifestNotFound:
+                return False
+        return True
+
+    return check
+
+
+def _prebuilt(root: Path) -> None:
+    """The runner's preinstalled tools, as the setup stand-ins find them: Python, the Pulumi CLI, warm cache."""
+    base = Path(sys.base_prefix)
+    (root / "python" / "bin").mkdir(parents=True)
+    for name in ("python", "python3", "python3.11"):
+        os.symlink(base / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}", root / "python" / "bin" / name)
+    (root / "pulumi-bin").mkdir()
+    for tool in TOOLS_BIN.iterdir():
+        if tool.name.startswith("pulumi"):
+            os.symlink(tool.resolve(), root / "pulumi-bin" / tool.name)
+    (root / "pulumi-home").mkdir()
+    src_home = REPO / ".tools" / "pulumi-home" / "plugins"
+    if src_home.exists():
+        os.symlink(src_home, root / "pulumi-home" / "plugins")
+
+
+def _seed_venv_cache(root: Path) -> None:
+    """The warm cache entry the setup action's cache step looks for: the project's prebuilt virtualenv."""
+    import hashlib
+    import platform
+
+    digest = hashlib.sha256()
+    lock = (REPO / "requirements.lock").read_bytes()
+    # act's hashFiles: sha256 over the sha256 of each matched file.
+    digest.update(hashlib.sha256(lock).digest())
+    key = f"venv-Linux-{platform.python_version()}-{digest.hexdigest()}"
+    (root / "cache").mkdir()
+    os.symlink(VENV, root / "cache" / key)
+
+
+def _owner_projects(world: World) -> None:
+    """The shared projects as the owner stack (staging) leaves them, and the member keys of the preview project."""
+    with world.owner() as owner:
+        for name in (PROJECT, PREVIEW_PROJECT):
+            description = tag_description("Finance Report", marker_for(PULUMI_PROJECT, "staging", "Project", name))
+            r = owner.post("/project.create", json={"name": name, "description": description})
+            r.raise_for_status()
+            world.projects[name] = r.json()["project"]["projectId"]
+    world.dokploy.add_member_key(MEMBER_KEY, [world.projects[PREVIEW_PROJECT]])
+    world.dokploy.add_member_key(NO_ACCESS_KEY, [])
+
+
+def _origin(root: Path, github_files: Mapping[str, str]) -> tuple[Path, Path]:
+    origin = root / "origin.git"
+    git("init", "-q", "--bare", "-b", "main", str(origin), cwd=root)
+    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=origin)
+    site = root / "site"
+    site.mkdir()
+    git("init", "-q", "-b", "main", cwd=site)
+    for rel in project_files():
+        target = site / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    for rel, text in github_files.items():
+        (site / rel).write_text(text)
+    git("add", "-A", cwd=site)
+    git("commit", "-q", "-m", "finance-report infrastructure", cwd=site)
+    git("remote", "add", "origin", str(origin), cwd=site)
+    git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=site)
+    return origin, site
+
+
+def _installation_config(dokploy_url: str, vault_address: str) -> dict[str, str]:
+    """What an installer commits: the staging and production stack files pointed at their servers.
+
+    `manageGithub: false`: the GitHub provider plugin cannot be fetched here and GitHub cannot be reached;
+    the GitHub side of these stacks is tested with Pulumi mocks (tests/github).
+    """
+    out = {}
+    for stack in ("staging", "production"):
+        path = REPO / f"Pulumi.{stack}.yaml"
+        doc = yaml.safe_load(path.read_text()) or {}
+        config = dict(doc.get("config") or {})
+        config.update(
+            {"dokploy:url": dokploy_url, "vault:address": vault_address, "financeReport:manageGithub": "false"}
+        )
+        out[f"Pulumi.{stack}.yaml"] = yaml.safe_dump({**doc, "config": config}, sort_keys=False)
+    return out
+
+
+@contextlib.contextmanager
+def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
+    token = "ghs_" + secrets.token_hex(18)
+    users: dict[str, tuple[str, tuple[str, ...]]] = {
+        ACTOR: (token, ("pull", "push")),
+        "admin": ("admin-password", ("pull",)),
+    }
+    with contextlib.ExitStack() as stack:
+        dokploy = stack.enter_context(running_server(root / "dokploy", knobs={"deploy_duration_ms": 100}))
+        registry = stack.enter_context(running_registry(root / "registry", users))
+        origin, site = _origin(root, _installation_config(dokploy.url, openbao.address))
+        github = GitHubStandIn(REPOSITORY, origin).start()
+        stack.callback(github.stop)
+        github.add_token(token, BOT)
+        github.add_token("environments-token", "environments-admin")
+        github.add_token("admin-token", "repository-admin")
+        app = SimulatedApp(dokploy.url, dokploy.api_key, _image_exists(registry))
+        edge = Edge(root / "edge", app, "zitian.party").start()
+        stack.callback(edge.stop)
+        edge.route("ghcr.io", f"http://{registry.address}")
+        edge.route("api.github.localhost", github.url, scheme="http")
+        admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
+        jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
+        bootstrap(admin, BootstrapOptions(jwt=jwt))
+        world = World(root, dokploy, openbao, registry, github, edge, origin, site, token)
+        _prebuilt(root)
+        _seed_venv_cache(root)
+        _owner_projects(world)
+        (root / "state" / "preview").mkdir(parents=True)
+        (root / "state" / "staging").mkdir()
+        (root / "state" / "production").mkdir()
+        yield world
+
+
+def pulumi_available() -> bool:
+    return PULUMI.exists()
+
+
+def dump(obj: object) -> str:
+    return json.dumps(obj, indent=1, default=str)[:6000]
