@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# nektos/act runs the real workflow files on this machine for tests/pipeline (host mode, no Docker).
+# nektos/act runs the real workflow files on this machine for tests/pipeline (host mode, no Docker), and gh.
 # Built once from the Go module proxy at a pinned version and cached outside the clone, like the Pulumi CLI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,3 +13,10 @@ if [ ! -x "$cache/act-$act_version" ]; then
   mv "$cache/tmp/act" "$cache/act-$act_version"
 fi
 ln -sf "$cache/act-$act_version" "$bin/act"
+# The workflows call the GitHub CLI (`gh pr comment`, `gh api`, `gh run download`); runners have it preinstalled.
+if ! command -v gh >/dev/null 2>&1; then
+  echo "50-act: installing gh (Debian package)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends gh >/dev/null
+fi

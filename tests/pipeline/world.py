@@ -50,6 +50,14 @@ PULUMI_PROJECT = "finance-report"
 ACTOR = "octo-dev"
 MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
 NO_ACCESS_KEY = "no-access-member-key"
+# A tiny stand-in of the application's source where the image build looks for it (components.images
+# build_plan: apps/<component>), so the build stand-in has a context to package.
+FIXTURE_APP = {
+    "apps/backend/Dockerfile": 'FROM python:3.11-slim\nCOPY . /app\nCMD ["python", "/app/main.py"]\n',
+    "apps/backend/main.py": "print('finance report backend (fixture)')\n",
+    "apps/frontend/Dockerfile": "FROM node:22-alpine\nCOPY . /app\n",
+    "apps/frontend/index.html": "<html>finance report frontend (fixture)</html>\n",
+}
 _SKIP = {".git", ".venv", ".tools", ".pulumi-state", ".local", "bench", "__pycache__", ".mypy_cache", ".ruff_cache"}
 
 
@@ -315,7 +323,8 @@ def _origin(root: Path, github_files: Mapping[str, str]) -> tuple[Path, Path]:
         target = site / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, target)
-    for rel, text in github_files.items():
+    for rel, text in {**FIXTURE_APP, **github_files}.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text(text)
     git("add", "-A", cwd=site)
     git("commit", "-q", "-m", "finance-report infrastructure", cwd=site)
