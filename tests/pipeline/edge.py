@@ -22,8 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import select
-import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -123,21 +121,21 @@ def forward(upstream: str, host: str, scheme: str) -> Callable[[str, str, dict[s
 class SimulatedApp:
     """Traefik plus the app's containers, answered from the local Dokploy server's objects."""
 
-    dokploy_url: str
-    dokploy_key: str
+    servers: list[Any]  # dokploy_local.testing.LocalDokploy handles
     image_exists: Callable[[str], bool]
     health_path: str = "/api/health"
     broken: set[str] = field(default_factory=set)
     hits: list[tuple[str, str, int]] = field(default_factory=list)
 
     def _compose_for(self, host: str) -> dict[str, Any] | None:
-        with httpx.Client(base_url=self.dokploy_url + "/api", headers={"x-api-key": self.dokploy_key}) as c:
-            for project in c.get("/project.all").json():
-                for env in project.get("environments", []):
-                    for summary in env.get("compose", []):
-                        compose = c.get("/compose.one", params={"composeId": summary["composeId"]}).json()
-                        if any(d.get("host") == host for d in compose.get("domains", [])):
-                            return dict(compose)
+        for server in self.servers:
+            with httpx.Client(base_url=server.url + "/api", headers={"x-api-key": server.api_key}) as c:
+                for project in c.get("/project.all").json():
+                    for env in project.get("environments", []):
+                        for summary in env.get("compose", []):
+                            compose = c.get("/compose.one", params={"composeId": summary["composeId"]}).json()
+                            if any(d.get("host") == host for d in compose.get("domains", [])):
+                                return dict(compose)
         return None
 
     def handle(self, host: str, path: str) -> Reply:
@@ -261,9 +259,3 @@ class Edge:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
-
-
-def wait_port(url: str, timeout: float = 5.0) -> None:
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as s:
-        select.select([], [s], [], timeout)

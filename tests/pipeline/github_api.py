@@ -14,7 +14,11 @@ each write was made as (the token decides it, as on GitHub), tags, and the reque
 - Git: the repository is a bare git directory (`origin`); creating a tag ref through the API updates it,
   so a later run can check out the release tag.
 - Artifacts: the upload-artifact stand-in posts a file (`/_artifacts/<run>/<name>`); `gh run download`
-  lists `/repos/o/r/actions/runs/<run>/artifacts` and fetches a zip, as from GitHub.
+  lists `/repos/o/r/actions/runs/<run>/artifacts` and fetches a zip, as from GitHub. `tamper` (a test's
+  hook) can rewrite an artifact as it is stored, as someone with write access to the storage could.
+- Approvals: an environment with required reviewers (`reviewers`) gets its OIDC token only when the
+  test's reviewer callback approves the run, given the run's artifacts (the plan it reads). act runs the
+  job regardless; the gate is where protection matters here, the environment's identity.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -81,6 +86,7 @@ class State:
     refs_created: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, sha, by)
     artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)  # run -> name -> file bytes
     tokens_issued: list[dict[str, Any]] = field(default_factory=list)  # OIDC claims, per request
+    approvals: list[tuple[str, str, bool]] = field(default_factory=list)  # (run, environment, approved)
     requests: list[str] = field(default_factory=list)
 
     def pr_comments(self, number: int) -> list[dict[str, Any]]:
@@ -94,6 +100,9 @@ class GitHubStandIn:
         self.state = State()
         self.tokens: dict[str, str] = {}
         self.runs: dict[str, RunContext] = {}  # OIDC request token -> run
+        # environment -> reviewer(run, artifacts) deciding an approval; no entry: no reviewers required
+        self.reviewers: dict[str, Callable[[RunContext, dict[str, bytes]], bool]] = {}
+        self.tamper: Callable[[str, str, bytes], bytes] | None = None
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._next_id = 1000
@@ -174,7 +183,8 @@ class GitHubStandIn:
         if path == "/_oidc/token":
             return self._oidc(headers, query)
         if m := re.fullmatch(r"/_artifacts/([^/]+)/([^/]+)", path):
-            self.state.artifacts.setdefault(m[1], {})[m[2]] = raw
+            data = self.tamper(m[1], m[2], raw) if self.tamper else raw
+            self.state.artifacts.setdefault(m[1], {})[m[2]] = data
             return 201, {"ok": True}, "application/json"
         who = self._who(headers)
         if who is None:
@@ -193,6 +203,16 @@ class GitHubStandIn:
             return 401, {"message": "no such request token"}, "application/json"
         job = query.get("job", "")
         environment = run.job_environment(job)
+        reviewer = self.reviewers.get(environment or "")
+        if reviewer is not None:
+            approved = reviewer(run, dict(self.state.artifacts.get(run.run_id, {})))
+            self.state.approvals.append((run.run_id, str(environment), approved))
+            if not approved:
+                return (
+                    403,
+                    {"message": f"deployment to {environment} was rejected by its reviewers"},
+                    "application/json",
+                )
         owner = self.repository.split("/")[0]
         ref_type = "tag" if run.ref.startswith("refs/tags/") else "branch"
         if environment:

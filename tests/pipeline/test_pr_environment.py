@@ -133,3 +133,24 @@ def test_a_pr_whose_first_up_failed_recovers_on_the_next_push(deploying_world: W
     assert env is not None and _runs_tag(env, f"pr-8-{sha[:7]}") and env["compose"][0]["composeStatus"] == "done"
     (comment,) = pr.comments()
     assert "smoke test healthy" in comment["body"] and sha in comment["body"]
+
+
+def test_the_reaper_removes_the_stack_of_a_pr_closed_without_its_close_run(deploying_world: World) -> None:
+    """A PR closed while its close run never happened (say, cancelled): the daily reaper finds the stack
+    of a closed PR, destroys it, removes it and deletes its GitHub environment with the environments token;
+    an open PR's stack stays."""
+    world = deploying_world
+    closed, kept = PullRequest(world, 9), PullRequest(world, 10)
+    for pr in (closed, kept):
+        pr.push({f"docs/pr-{pr.number}.md": "change\n"}, "a change")
+        run = pr.event("opened")
+        assert run.jobs["deploy"] == "success", run.explain()
+    world.github.state.pulls[9]["state"] = "closed"  # closed on GitHub; no close event reached the workflow
+
+    main = world.sha("main")
+    reap = world.run("reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main")
+    assert reap.jobs == {"reap": "success"}, reap.explain()
+    assert closed.environment() is None and "pr-9" not in world.stacks("preview")
+    assert ("pr-9", "environments-admin") in world.github.state.deleted_environments
+    assert kept.environment() is not None and "pr-10" in world.stacks("preview")
+    assert "pr-10" in world.github.state.environments

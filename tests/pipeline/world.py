@@ -34,7 +34,7 @@ import yaml
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT, PROJECT
 from components.oci import Credentials, ManifestNotFound, RegistryClient
-from components.vault.authority import REPOSITORY
+from components.vault.authority import REPOSITORY, transit_key
 from components.vault.client import VaultClient
 from components.vault.connection import VaultConnection
 from dokploy_local.testing import LocalDokploy, running_server
@@ -43,13 +43,16 @@ from tests.pipeline import act
 from tests.pipeline.edge import Edge, SimulatedApp
 from tests.pipeline.github_api import BOT, GITHUB_ISSUER, GitHubStandIn, RunContext
 from tests.support.openbao import OpenBao
-from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV
+from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV, pulumi_env
 from tests.support.registry import Registry, running_registry
 
 PULUMI_PROJECT = "finance-report"
 ACTOR = "octo-dev"
+# Dokploy keys as the repository admins would create them (docs/workflows.md "Identities").
 MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
-NO_ACCESS_KEY = "no-access-member-key"
+NO_ACCESS_KEY = "no-access-member-key"  # DOKPLOY_NO_ACCESS_API_KEY: a member of no project
+PRODUCTION_KEY = "production-member-key"  # DOKPLOY_PRODUCTION_API_KEY: a member of finance_report
+OBSERVER_KEY = "observer-member-key"  # DOKPLOY_OBSERVER_API_KEY: the same access, for read-only jobs
 # A tiny stand-in of the application's source where the image build looks for it (components.images
 # build_plan: apps/<component>), so the build stand-in has a context to package.
 FIXTURE_APP = {
@@ -92,7 +95,8 @@ def project_files() -> list[str]:
 @dataclass
 class World:
     root: Path
-    dokploy: LocalDokploy
+    dokploy: LocalDokploy  # staging and production (their stack files' dokploy:url)
+    pr_dokploy: LocalDokploy  # PR environments and the reaper (the DOKPLOY_URL variable): their own instance
     openbao: OpenBao
     registry: Registry
     github: GitHubStandIn
@@ -102,6 +106,7 @@ class World:
     token: str  # the runs' GITHUB_TOKEN (the bot)
     projects: dict[str, str] = field(default_factory=dict)
     _runs: Iterator[int] = field(default_factory=lambda: itertools.count(9001))
+    _installed: bool = False
 
     # ---- the repository ----------------------------------------------------------------------
     def commit(self, branch: str, files: Mapping[str, str], message: str, base: str = "main") -> str:
@@ -130,6 +135,34 @@ class World:
         git("push", "-q", "-f", "origin", *refs, cwd=self.site)
         return merge
 
+    def install_stacks(self) -> None:
+        """The admins' one-time steps before staging and production deploy (README, docs/workflows.md):
+        `pulumi stack init` of both stacks on their Vault transit keys, committed to main with the
+        encryptedkey it writes; and the operator's own keys in Vault (the `provided` ones)."""
+        if self._installed:
+            return
+        self._installed = True
+        git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
+        git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
+        kv = self.openbao.client().secrets.kv.v2
+        for stack in ("staging", "production"):
+            env = pulumi_env(home=self.root / "pulumi-home", state_dir=self.root / "state" / stack, passphrase="unused")
+            env.update(VAULT_ADDR=self.openbao.address, VAULT_TOKEN=self.openbao.root_token)
+            provider = f"hashivault://{transit_key(stack)}"
+            proc = subprocess.run(
+                [str(PULUMI), "--non-interactive", "stack", "init", stack, "--secrets-provider", provider],
+                cwd=self.site, env=env, capture_output=True, text=True,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                raise RuntimeError(f"pulumi stack init {stack}: {proc.stderr.strip()}")
+            git("add", f"Pulumi.{stack}.yaml", cwd=self.site)
+            operator = {"S3_ACCESS_KEY": f"{stack}-s3-user", "S3_SECRET_KEY": secrets.token_hex(16)}
+            kv.create_or_update_secret(
+                f"finance_report/{stack}/app", {**operator, "OPENROUTER_API_KEY": "or-key"}, mount_point="secret"
+            )
+        git("commit", "-q", "-m", "stack init staging and production (Vault transit secrets providers)", cwd=self.site)
+        git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.site)
+
     def sha(self, ref: str) -> str:
         return git("--git-dir", str(self.origin), "rev-parse", ref, cwd=self.root)
 
@@ -141,7 +174,7 @@ class World:
         state = self.root / "state"
         return {
             "VAULT_ADDR": self.openbao.address,
-            "DOKPLOY_URL": self.dokploy.url,
+            "DOKPLOY_URL": self.pr_dokploy.url,
             "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
             "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
             "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
@@ -152,9 +185,9 @@ class World:
             "GITHUB_TOKEN": self.token,
             "DOKPLOY_PREVIEW_API_KEY": MEMBER_KEY,
             "DOKPLOY_NO_ACCESS_API_KEY": NO_ACCESS_KEY,
-            "DOKPLOY_STAGING_API_KEY": self.dokploy.api_key,
-            "DOKPLOY_PRODUCTION_API_KEY": self.dokploy.api_key,
-            "DOKPLOY_OBSERVER_API_KEY": self.dokploy.api_key,
+            "DOKPLOY_STAGING_API_KEY": self.dokploy.api_key,  # the owner stack creates the shared projects
+            "DOKPLOY_PRODUCTION_API_KEY": PRODUCTION_KEY,
+            "DOKPLOY_OBSERVER_API_KEY": OBSERVER_KEY,
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
         }
@@ -224,14 +257,24 @@ class World:
         return result
 
     # ---- reading what happened ---------------------------------------------------------------------
-    def owner(self) -> httpx.Client:
-        return httpx.Client(base_url=self.dokploy.url + "/api", headers={"x-api-key": self.dokploy.api_key}, timeout=30)
+    def owner(self, server: LocalDokploy | None = None) -> httpx.Client:
+        server = server or self.dokploy
+        return httpx.Client(base_url=server.url + "/api", headers={"x-api-key": server.api_key}, timeout=30)
 
-    def composes(self, project: str = PREVIEW_PROJECT) -> dict[str, dict[str, Any]]:
-        """Environment name -> {environmentId, compose: [...full compose.one...]} in a Dokploy project."""
+    def project_id(self, server: LocalDokploy, name: str) -> str | None:
+        with self.owner(server) as c:
+            return next((p["projectId"] for p in c.get("/project.all").json() if p["name"] == name), None)
+
+    def composes(self, project: str = PREVIEW_PROJECT, server: LocalDokploy | None = None) -> dict[str, dict[str, Any]]:
+        """Environment name -> {environmentId, compose: [...full compose.one...]} in a Dokploy project
+        (the PR server's preview project by default)."""
+        server = server or self.pr_dokploy
         out: dict[str, dict[str, Any]] = {}
-        with self.owner() as c:
-            for env in c.get("/environment.byProjectId", params={"projectId": self.projects[project]}).json():
+        project_id = self.project_id(server, project)
+        if project_id is None:
+            return out
+        with self.owner(server) as c:
+            for env in c.get("/environment.byProjectId", params={"projectId": project_id}).json():
                 if env.get("isDefault") and not env.get("compose"):
                     continue
                 composes = [
@@ -301,15 +344,18 @@ def _seed_venv_cache(root: Path) -> None:
 
 
 def _owner_projects(world: World) -> None:
-    """The shared projects as the owner stack (staging) leaves them, and the member keys of the preview project."""
-    with world.owner() as owner:
+    """On the PR server: the shared projects as an owner stack leaves them, and the preview member's key.
+    On the staging server the staging stack creates them; the members' keys name the projects they may use."""
+    with world.owner(world.pr_dokploy) as owner:
         for name in (PROJECT, PREVIEW_PROJECT):
             description = tag_description("Finance Report", marker_for(PULUMI_PROJECT, "staging", "Project", name))
             r = owner.post("/project.create", json={"name": name, "description": description})
             r.raise_for_status()
             world.projects[name] = r.json()["project"]["projectId"]
-    world.dokploy.add_member_key(MEMBER_KEY, [world.projects[PREVIEW_PROJECT]])
+    world.pr_dokploy.add_member_key(MEMBER_KEY, [world.projects[PREVIEW_PROJECT]])
     world.dokploy.add_member_key(NO_ACCESS_KEY, [])
+    world.dokploy.add_member_key(PRODUCTION_KEY, [PROJECT])
+    world.dokploy.add_member_key(OBSERVER_KEY, [PROJECT])
 
 
 def _origin(root: Path, github_files: Mapping[str, str]) -> tuple[Path, Path]:
@@ -360,6 +406,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
     }
     with contextlib.ExitStack() as stack:
         dokploy = stack.enter_context(running_server(root / "dokploy", knobs={"deploy_duration_ms": 100}))
+        pr_dokploy = stack.enter_context(running_server(root / "pr-dokploy", knobs={"deploy_duration_ms": 100}))
         registry = stack.enter_context(running_registry(root / "registry", users))
         origin, site = _origin(root, _installation_config(dokploy.url, openbao.address))
         github = GitHubStandIn(REPOSITORY, origin).start()
@@ -367,7 +414,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github.add_token(token, BOT)
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
-        app = SimulatedApp(dokploy.url, dokploy.api_key, _image_exists(registry))
+        app = SimulatedApp([dokploy, pr_dokploy], _image_exists(registry))
         edge = Edge(root / "edge", app, "zitian.party").start()
         stack.callback(edge.stop)
         edge.route("ghcr.io", f"http://{registry.address}")
@@ -375,7 +422,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
         jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
         bootstrap(admin, BootstrapOptions(jwt=jwt))
-        world = World(root, dokploy, openbao, registry, github, edge, origin, site, token)
+        world = World(root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token)
         _prebuilt(root)
         _seed_venv_cache(root)
         _owner_projects(world)
