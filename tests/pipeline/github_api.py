@@ -108,6 +108,7 @@ class GitHubStandIn:
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
+        self.public_url = "http://api.github.localhost"  # where the jobs reach it (through the network stand-in)
 
     # ---- set-up by the harness ----------------------------------------------------------------
     @property
@@ -311,13 +312,14 @@ class GitHubStandIn:
         if m := re.fullmatch(r"/actions/runs/([^/]+)/artifacts", rest):
             files = self.state.artifacts.get(m[1], {})
             name = query.get("name")
+            base = f"{self.public_url}/repos/{self.repository}/actions/artifacts/{m[1]}"
             found = [
                 {
                     "id": abs(hash((m[1], n))) % 10**9,
                     "name": n,
                     "size_in_bytes": len(data),
                     "expired": False,
-                    "archive_download_url": f"{self.url}/repos/{self.repository}/actions/artifacts/{m[1]}/{n}/zip",
+                    "archive_download_url": f"{base}/{n}/zip",
                 }
                 for n, data in files.items()
                 if name in (None, n)
