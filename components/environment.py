@@ -40,10 +40,30 @@ class Kind(StrEnum):
     LOCAL = "local"  # the embedded default: one machine, local Dokploy and OpenBao
 
 
+class ComposePolicy(StrEnum):
+    ENFORCE = "enforce"
+    ADVISORY = "advisory"
+
+
 class ImagePolicy(StrEnum):
     BUILD = "build"  # CI builds and pushes the tag; the compose uses it by tag
     VERIFY_DIGEST = "verify-digest"  # never built; the tag must exist and is pinned by digest
     LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
+
+
+class AgentAuth(StrEnum):
+    """How a compose's vault-agent proves who it is (docs/security-secrets.md)."""
+
+    # AppRole: a fixed role_id in the compose, the secret_id in a file on the Dokploy host that the admin
+    # issued (ops.vault_bootstrap --agent-credentials-dir); mounted as a compose secret. Nothing secret
+    # passes through Pulumi's state, Dokploy's env, or a command line Dokploy builds.
+    HOST_FILE = "host-file"
+    # A token the stack mints (its own PR's paths only) in the compose's Dokploy env: a PR has no admin
+    # to issue host files, and what the token opens is that PR's throwaway secrets.
+    DOKPLOY_ENV = "dokploy-env"
+
+
+DEFAULT_AGENT_CREDENTIALS_DIR = "/etc/finance-report/vault"
 
 
 @dataclass(frozen=True)
@@ -162,6 +182,18 @@ class Environment:
     # The image tag CI builds from a commit, `{sha7}` its first 7 hex digits; None: never built from a commit
     # (production deploys a released vX.Y.Z, local uses local tags).
     commit_tag_pattern: str | None
+    agent_auth: AgentAuth  # how the vault-agent sidecars authenticate
+    agent_credentials_dir: str  # HOST_FILE: the Dokploy host's directory of `<appName>.secret-id` files
+
+    def agent_secret_file(self, compose: str) -> str:
+        """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
+        return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
+    # What a compose asking for the host (privileged, host mounts, docker.sock, host network/pid, cap_add)
+    # meets: refused before any change (ENFORCE), or a warning (ADVISORY: PR runs, whose code is the PR's).
+    compose_policy: ComposePolicy
+    # Which Dokploy instance the workflows point this stack at: `preview` (DOKPLOY_PREVIEW_URL and keys,
+    # a server of its own, recommended: docs/security.md) or `main` (the one staging and production use).
+    dokploy_instance: str
 
     @property
     def shared_projects(self) -> tuple[str, ...]:
@@ -349,6 +381,15 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=True, readonly_variables=False),
         commit_tag="pr-{pr_number}-{sha7}",
+        agent_auth=AgentAuth.DOKPLOY_ENV,
+        # PR images live in their own GHCR packages (`<repository>-preview-<component>`): GITHUB_TOKEN's
+        # `packages: write` is per package, so PR jobs may write these and only read the release ones.
+        image_suffix="-preview",
+        # A PR renders its own compose: the compose policy only advises there (trusted code cannot run in
+        # a PR job); staging and production refuse a compose that asks for the host (components/compose/policy.py).
+        compose_policy="advisory",
+        # PR composes run on a Dokploy instance of their own when the workflows give one (DOKPLOY_PREVIEW_URL).
+        dokploy_instance="preview",
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -363,6 +404,10 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=("staging",),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=False),
         commit_tag="sha-{sha7}",
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -377,6 +422,10 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=True),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -391,6 +440,10 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=False, own_environment=False, readonly_variables=False),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
     ),
 }
 
@@ -459,7 +512,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         protect_data=bool(row["protect"]),
         delete_volumes_on_destroy=bool(row["delete_volumes"]),
         image_policy=ImagePolicy(str(row["image_policy"])),
-        image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY),
+        image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY) + str(row["image_suffix"]),
         image_tag=tag,
         vault_prefix=f"finance_report/{name}",
         vault_mount=str(config.get("vaultMount") or "secret"),
@@ -481,13 +534,33 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         floating_tags=floating_tags,
         github=github,
         commit_tag_pattern=commit_tag_pattern(stack),
+        agent_auth=AgentAuth(str(row["agent_auth"])),
+        agent_credentials_dir=_agent_dir(config.get("vaultAgentCredentialsDir")),
+        compose_policy=ComposePolicy(str(row["compose_policy"])),
+        dokploy_instance=str(row["dokploy_instance"]),
     )
+
+
+def _agent_dir(raw: object) -> str:
+    path = str(raw or DEFAULT_AGENT_CREDENTIALS_DIR).rstrip("/")
+    if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
+        raise ConfigError(
+            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; "
+            f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
+        )
+    return path
 
 
 def data_protected(stack: str) -> bool:
     """Whether a stack's data-bearing objects are protected (for the policy pack, which sees only URNs)."""
     kind, _ = parse_stack(stack)
     return bool(_PER_KIND[kind]["protect"])
+
+
+def compose_policy_of(stack: str) -> ComposePolicy:
+    """How a stack meets a compose that asks for the host (for the policy pack, which sees only URNs)."""
+    kind, _ = parse_stack(stack)
+    return ComposePolicy(str(_PER_KIND[kind]["compose_policy"]))
 
 
 def requires_digest_images(stack: str) -> bool:

@@ -18,16 +18,26 @@ import pulumi
 
 from components import dokploy
 from components.compose import templates
+from components.compose.policy import check_environment as check_compose_policy
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
 from components.dokploy.markers import marker_for, split_description
 from components.environment import ConfigError, Environment, environment_for, owner_stacks
 from components.finance_report import FinanceReport, FinanceReportArgs
 from components.github import GithubArgs, GithubConfigError, GithubRepository, Reviewers
-from components.images import ImagePolicyError, Images, ImagesArgs, Resolver, registry_resolver
+from components.images import (
+    ImagePolicyError,
+    Images,
+    ImagesArgs,
+    ReleaseRecords,
+    Resolver,
+    registry_resolver,
+    released_resolver,
+)
 from components.oci import RegistryError
 from components.plugins import MissingPluginError
 from components.vault.authority import Access
+from components.vault.client import VaultClient
 from components.vault.component import VaultSecrets, VaultSecretsArgs
 from components.vault.connection import VaultConnection
 from components.vault.errors import VaultError
@@ -48,6 +58,7 @@ MODEL_KEYS = (
     "vaultAgentAddress",
     "projectId",
     "dataPath",
+    "vaultAgentCredentialsDir",
 )
 DEFAULT_GITHUB_REPOSITORY = "wangzitian0/finance_report"
 VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")
@@ -154,10 +165,12 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
         vault_preflight(env, connection, vault_access(dry_run), endpoints=vault_endpoints(env))
         resolver: Resolver | None = None
         if env.managers.registry:
-            resolver = functools.cache(registry_resolver())
+            # Digest-pinned images must also be the ones staging recorded for this version (a tag can move).
+            records = ReleaseRecords(VaultClient.connect(connection), env.vault_mount)
+            resolver = functools.cache(released_resolver(registry_resolver(), records))
             for component in ("backend", "frontend"):
                 resolver(f"{env.image_repository}-{component}", env.image_tag)
-    except (DokployError, VaultError, RegistryError) as exc:  # each is one line already; keep it one
+    except (DokployError, VaultError, RegistryError, ImagePolicyError) as exc:  # each one line already; keep it one
         raise PreflightError(" ".join(str(exc).split())) from None
     return Checked(project_id=project_id, resolver=resolver)
 
@@ -172,6 +185,7 @@ def github_args(env: Environment) -> GithubArgs:
         owner=owner,
         repository=repository,
         reviewers=Reviewers(users=tuple(reviewers.get("users") or ()), teams=tuple(reviewers.get("teams") or ())),
+        release_app_id=cfg.get_int("releaseAppId"),
     )
 
 
@@ -199,6 +213,7 @@ def export(outputs: Mapping[str, object]) -> None:
 def run() -> None:
     try:
         env = read_model()
+        check_compose_policy(env)  # a compose asking for the host: refused here, where the model enforces it
         connection = vault_connection()
         checked = preflight(env, connection, dry_run=pulumi.runtime.is_dry_run())
     except (ConfigError, PreflightError, VaultError) as exc:

@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from dokploy_local import deploy_command
 from dokploy_local.ids import now_iso
 from dokploy_local.knobs import KnobState
 from dokploy_local.rows import deployment_row
@@ -105,6 +106,8 @@ class DeployQueue:
         if self._stopping.wait(self._knobs.deploy_duration_s):
             return  # shutting down mid-job: the row stays `running` until the next start cancels it
         outcome = self._knobs.deploy_outcome
+        # The command real Dokploy would have run for it (argv kept; logged when it failed).
+        deploy_command.record(store.path.parent, compose, failed=outcome == "error")
         with store.transaction():
             row = store.get("deployment", deployment["deploymentId"])
             if row is not None:
