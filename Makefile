@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault init-stack
 
 # What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
@@ -32,8 +32,9 @@ $(VENV)/.installed: requirements.lock
 pulumi:
 	@bash scripts/setup-pulumi.sh
 
+# requirements.lock (make setup) and requirements-test.lock (make test-setup), resolved together.
 lock:
-	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+	@bash scripts/lock.sh
 
 lint: test-setup
 	ruff check .
@@ -59,3 +60,13 @@ down:
 
 bootstrap-vault: setup
 	$(PY) -m ops.vault_bootstrap
+
+# An admin's one-time step for a long-lived stack, then commit Pulumi.$(STACK).yaml: the stack in its backend
+# on its Vault transit key (the encryptedkey lands in the file) and, for staging, production's reviewers
+# (REVIEWERS=<login>[,...] and/or REVIEWER_TEAMS=<slug>[,...]). Needs the stack's backend in
+# PULUMI_BACKEND_URL (never the local default) and VAULT_ADDR/VAULT_TOKEN that may use the transit key.
+init-stack: setup
+	@test -n "$(STACK)" || { echo "make init-stack: set STACK=staging or STACK=production" >&2; exit 2; }
+	@case "$(origin PULUMI_BACKEND_URL)" in environment*|command*) ;; *) \
+	  echo "make init-stack: set PULUMI_BACKEND_URL to the $(STACK) stack's backend (e.g. s3://...)" >&2; exit 2;; esac
+	$(PY) -m ops init-stack --stack "$(STACK)" --reviewers "$(REVIEWERS)" --teams "$(REVIEWER_TEAMS)"

@@ -59,7 +59,16 @@ def export(stack: str, cwd: Path = REPO) -> str:
 
 
 def destroy_and_remove(stack: str, cwd: Path = REPO) -> Result:
-    """`destroy` then `stack rm` (without --force: rm refuses while resources remain, which is the point)."""
+    """`destroy` then `stack rm` (without --force: rm refuses while resources remain, which is the point).
+
+    First the stack file's secrets keys, from the state: the reaper's checkout has no Pulumi.pr-<N>.yaml.
+    """
+    from ops.stack_files import ensure_stack  # it runs pulumi through this module
+
+    try:
+        ensure_stack(stack, cwd, create=False)
+    except (ValueError, RuntimeError) as exc:
+        return Result(1, str(exc))
     res = run("destroy", "--stack", stack, "--yes", "--skip-preview", cwd=cwd)
     if res.code != 0:
         return res
