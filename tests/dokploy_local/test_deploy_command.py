@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dokploy_local import deploy_command
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api, wait_for
+from tests.contract.api import Api, wait_for
 from tests.support.leaks import find_leaks
 
 VALUE = "a-value-in-the-compose-env-0123456789"
