@@ -547,7 +547,9 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
     if api_path.endswith("/"):
-        raise ConfigError(f"config financeReport:apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
+        raise ConfigError(
+            f"config financeReport:apiPath={api_path!r} must start with '/' and not end with one, e.g. /api"
+        )
 
     owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
     if owns and kind is Kind.PREVIEW:
