@@ -520,7 +520,12 @@ def test_every_vault_login_matches_a_bootstrapped_jwt_role() -> None:
             assert any(
                 event in role.events and any(fnmatchcase(ref, pattern) for pattern in role.refs) for event, ref in runs
             ), f"{name}:{job_id}: {runs} against {role.name} {role.events} {role.refs}"
-    assert WF["pr-environment.yml"]["env"]["SECRETS_PROVIDER"] == f"hashivault://{transit_key(PREVIEW_GROUP)}"
+    # PR stacks are opened through ops, which takes their secrets provider from the authority (transit_key).
+    from ops.stack_files import secrets_provider
+
+    assert secrets_provider("pr-7") == f"hashivault://{transit_key(PREVIEW_GROUP)}"
+    scripts = [str(s.get("run", "")) for _, _, job in ALL_JOBS for s in steps(job)]
+    assert any("python -m ops open-stack --stack" in r for r in scripts)
 
 
 def test_pr_stacks_and_the_reaper_use_the_pr_dokploy_instance_of_the_model() -> None:
