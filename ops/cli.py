@@ -255,9 +255,14 @@ def cmd_app_token(_: argparse.Namespace) -> int:
     from ops.github_app import installation_token
 
     output = _env("GITHUB_OUTPUT")
+    key = _env("RELEASE_APP_PRIVATE_KEY")
+    if not key.lstrip().startswith("-----BEGIN"):  # also accepted base64-encoded (one line)
+        import base64
+
+        key = base64.b64decode(key).decode()
     token = installation_token(
         _env("RELEASE_APP_ID"),
-        _env("RELEASE_APP_PRIVATE_KEY"),
+        key,
         _env("GITHUB_REPOSITORY"),
         api_url=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
     )

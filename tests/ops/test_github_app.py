@@ -55,3 +55,16 @@ def test_the_command_writes_the_output_and_prints_only_the_mask(
     assert out.read_text() == "token=ghs_installation\n"
     printed = capsys.readouterr().out
     assert printed.splitlines()[0] == "::add-mask::ghs_installation" and printed.count("ghs_installation") == 1
+
+
+def test_the_key_may_come_base64_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    seen: list[str] = []
+    for k, v in {"RELEASE_APP_ID": "4242", "GITHUB_REPOSITORY": "o/r", "GITHUB_OUTPUT": str(tmp_path / "o")}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("RELEASE_APP_PRIVATE_KEY", base64.b64encode(PEM.encode()).decode())
+    monkeypatch.setattr(github_app, "installation_token", lambda _id, key, *a, **k: seen.append(key) or "t")
+    assert cli.main(["app-token"]) == 0 and seen == [PEM]

@@ -15,6 +15,7 @@ workflow file under act, with the repository's variables and secrets as GitHub w
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -194,7 +195,8 @@ class World:
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
             "GH_READONLY_TOKEN": "readonly-token",
-            "RELEASE_APP_PRIVATE_KEY": self.github.app_private_key_pem,
+            # base64: act's env files take no multi-line values (ops app-token accepts either form)
+            "RELEASE_APP_PRIVATE_KEY": base64.b64encode(self.github.app_private_key_pem.encode()).decode(),
             "GHCR_PUSH_TOKEN": RELEASE_PUSH_TOKEN,
             "DOKPLOY_STAGING_OBSERVER_API_KEY": OBSERVER_KEY,
         }
