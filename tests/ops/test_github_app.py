@@ -66,5 +66,10 @@ def test_the_key_may_come_base64_encoded(
     for k, v in {"RELEASE_APP_ID": "4242", "GITHUB_REPOSITORY": "o/r", "GITHUB_OUTPUT": str(tmp_path / "o")}.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("RELEASE_APP_PRIVATE_KEY", base64.b64encode(PEM.encode()).decode())
-    monkeypatch.setattr(github_app, "installation_token", lambda _id, key, *a, **k: seen.append(key) or "t")
+
+    def mint(_id: str, key: str, *a: object, **k: object) -> str:
+        seen.append(key)
+        return "t"
+
+    monkeypatch.setattr(github_app, "installation_token", mint)
     assert cli.main(["app-token"]) == 0 and seen == [PEM]
