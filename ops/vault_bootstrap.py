@@ -172,6 +172,19 @@ class Bootstrap:
         }
         self._ensure("token role", name, f"auth/token/roles/{name}", desired, desired)
 
+    def approle_lockout_off(self) -> None:
+        """The role_ids are public, so Vault's user lockout (5 failed logins lock a role_id out) would let
+        anyone who reaches Vault lock the agents out; a secret_id is 122 random bits, lockout adds nothing."""
+        path = f"sys/auth/{A.APPROLE_MOUNT}/tune"
+        current = self._read(path) or {}
+        if current.get("user_lockout_disable") is True:
+            self.changes.append(Change("auth tune", f"{A.APPROLE_MOUNT} lockout off", "unchanged"))
+            return
+        with translated(self.c.address, f"write {path}"):
+            self.c.hv.write_data(path, data={"user_lockout_config": {"lockout_disable": True}})
+        action = "updated" if "user_lockout_disable" in current else "created"
+        self.changes.append(Change("auth tune", f"{A.APPROLE_MOUNT} lockout off", action))
+
     def agent_role(self, name: str, policy: str) -> None:
         """The AppRole a HOST_FILE vault-agent logs in with: its own read policy only, short tokens."""
         desired: dict[str, Any] = {
@@ -200,6 +213,7 @@ class Bootstrap:
         transit_groups = [g for g in o.groups if g != "local"]
         if any(g != A.PREVIEW_GROUP for g in o.groups):
             self.mount(A.APPROLE_MOUNT, "approle", auth=True)
+            self.approle_lockout_off()
         if transit_groups:
             self.mount(A.TRANSIT_MOUNT, "transit")
             for g in transit_groups:
