@@ -87,8 +87,8 @@ def test_preview_is_one_self_contained_compose() -> None:
     services = doc["services"]
     assert set(services) == {"vault-agent", "postgres", "redis", "minio", "minio-init", "backend", "frontend"}
     assert "mc mb --ignore-existing local/statements" in services["minio-init"]["entrypoint"][-1]
-    assert services["backend"]["image"] == "ghcr.io/wangzitian0/finance_report-backend:pr-7-abc1234"
-    assert services["frontend"]["image"] == "ghcr.io/wangzitian0/finance_report-frontend:pr-7-abc1234"
+    assert services["backend"]["image"] == "ghcr.io/wangzitian0/finance_report-preview-backend:pr-7-abc1234"
+    assert services["frontend"]["image"] == "ghcr.io/wangzitian0/finance_report-preview-frontend:pr-7-abc1234"
     # Throwaway data: plain named volumes, deleted with the compose (delete_volumes in the component).
     assert {k for k, v in doc["volumes"].items() if not v} == {"postgres_data", "redis_data", "minio_data"}
     # Unique names on every network, so nothing resolves to another environment's service.
