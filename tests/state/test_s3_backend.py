@@ -37,11 +37,19 @@ TOKEN = Secret("s3-backend-stack-secret-0123456789abcdef")
 IDENTITY = {"preview": "pr-7", "staging": "staging"}
 
 
-def runner(
-    tmp: Path, s3: S3Server, authority: Authority, zone: str, key: str | None = None, identity: str | None = None
-) -> Runner:
+def runner(tmp: Path, s3: S3Server, authority: Authority, zone: str) -> Runner:
+    """A runner of the zone's deploy job: its read-write state key and its Vault identity."""
     r = new_runner(tmp, s3, zone)
-    return r.use(s3.keys[key or zone], vault_env(authority.address, authority.identity(identity or IDENTITY[zone])))
+    return r.use(s3.keys[zone], vault_env(authority.address, authority.identity(IDENTITY[zone])))
+
+
+def decrypt_only_token(authority: Authority, zone: str) -> str:
+    """A Vault token allowed to decrypt with the zone's transit key and nothing else."""
+    admin, name = authority.admin(), f"state-test-decrypt-{zone}"
+    admin.sys.create_or_update_policy(
+        name, f'path "transit/decrypt/{transit_key(zone)}" {{ capabilities = ["update"] }}'
+    )
+    return Secret(admin.auth.token.create(policies=[name], no_default_policy=True, ttl="1h")["auth"]["client_token"])
 
 
 def init_stack(r: Runner, stack: str, **config: str) -> None:
@@ -123,8 +131,9 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
     init_stack(a, "serial", message="held", hold=str(release))
     b = runner(tmp_path / "b", s3_server, authority, "staging")
     b.checkout_from(a, "serial")
-    # the PR preview of staging: read-only state key, a Vault identity that can only decrypt staging's secrets
-    reader = runner(tmp_path / "r", s3_server, authority, "staging", key="staging-read", identity="staging-preview")
+    # a preview of staging from outside its deploy job: read-only state key, a Vault token that can only decrypt
+    reader = new_runner(tmp_path / "r", s3_server, "staging")
+    reader.use(s3_server.keys["staging-read"], vault_env(authority.address, decrypt_only_token(authority, "staging")))
     reader.checkout_from(a, "serial")
 
     proc = a.start("up", "--stack", "serial", "--yes", "--skip-preview", log=tmp_path / "a.log")
