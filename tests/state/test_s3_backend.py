@@ -228,8 +228,9 @@ def test_ten_parallel_pr_stacks_by_parallel_runners_do_not_cross(
 ) -> None:
     numbers = range(101, 111)
     runners = {n: runner(tmp_path / f"pr{n}", s3_server, authority, "preview") for n in numbers}
-    with ThreadPoolExecutor(len(runners)) as pool:
-        list(pool.map(lambda n: init_stack(runners[n], f"pr-{n}", message=f"message-of-{n}"), numbers))
+    init = ("--secrets-provider", f"hashivault://{transit_key('preview')}", "--no-select")
+    with ThreadPoolExecutor(len(runners)) as pool:  # each its own stack, no config: the stack name tells them apart
+        list(pool.map(lambda n: runners[n].run("stack", "init", f"pr-{n}", *init), numbers))
     started = time.monotonic()
     procs = {
         n: r.start("up", "--stack", f"pr-{n}", "--yes", "--skip-preview", log=tmp_path / f"pr{n}.log")
@@ -241,13 +242,12 @@ def test_ten_parallel_pr_stacks_by_parallel_runners_do_not_cross(
 
     with ThreadPoolExecutor(len(runners)) as pool:  # each runner reads its own stack back through the CLI
         outputs = dict(zip(numbers, pool.map(lambda n: runners[n].cli.outputs(f"pr-{n}"), numbers), strict=True))
-    assert {n: o["id"] for n, o in outputs.items()} == {n: f"pr-{n}:message-of-{n}" for n in numbers}
+    assert {n: o["id"] for n, o in outputs.items()} == {n: f"pr-{n}:hello" for n in numbers}
     states = s3_server.objects("preview", ".pulumi/stacks/state-test/")
     for n in numbers:
         resources = json.loads(states[f".pulumi/stacks/state-test/pr-{n}.json"])["checkpoint"]["latest"]["resources"]
         assert [r["urn"] for r in resources if not r["urn"].startswith(f"urn:pulumi:pr-{n}::")] == []
-        assert [r["outputs"]["message"] for r in resources if r["type"] == "pulumi-python:dynamic:Resource"] == [
-            f"message-of-{n}"
-        ]
+        dynamic = [r["outputs"]["stack"] for r in resources if r["type"] == "pulumi-python:dynamic:Resource"]
+        assert dynamic == [f"pr-{n}"]
     assert not [k for k in s3_server.objects("preview", ".pulumi/locks/") if "/pr-1" in k]
     print(f"10 parallel ups on S3: {elapsed:.1f} s")
