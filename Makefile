@@ -12,18 +12,18 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault env shell
+.PHONY: setup test-setup venv test-venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault env shell
 
 # The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
 # local servers (`make up STACK=pr-7`).
 STACK ?= local
 
-# What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
+# What `make up` needs: the virtualenv (requirements.lock) and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
 	@mkdir -p .pulumi-state
 
-# What only the tests need; `make test` runs it.
-test-setup: setup
+# What only the tests need (requirements-test.lock, scripts/test-setup.d/); `make test` runs it.
+test-setup: setup test-venv
 	@bash scripts/test-setup.sh
 
 venv: $(VENV)/.installed
@@ -33,11 +33,16 @@ $(VENV)/.installed: requirements.lock
 	$(VENV)/bin/pip install -q -r requirements.lock
 	touch $@
 
+test-venv: $(VENV)/.installed-test
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(VENV)/bin/pip install -q -r requirements-test.lock
+	touch $@
+
 pulumi:
 	@bash scripts/setup-pulumi.sh
 
 lock:
-	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+	@bash scripts/lock.sh
 
 lint: test-setup
 	ruff check .
