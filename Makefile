@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv test-venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault env shell
+.PHONY: setup test-setup venv test-venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell
 
 # The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
 # local servers (`make up STACK=pr-7`).
@@ -54,6 +54,15 @@ typecheck: test-setup
 test: lint typecheck
 	pytest
 
+# The Dokploy contract suite (tests/contract): against the imitation by default, or against your Dokploy before you
+# upgrade it: `DOKPLOY_API_KEY=... make contract DOKPLOY_URL=https://dokploy.example.com [DOKPLOY_MEMBER_KEY=...]`.
+# It works inside one scratch project it creates and removes. The values reach pytest through the environment only.
+contract: export CONTRACT_DOKPLOY_URL = $(DOKPLOY_URL)
+contract: export CONTRACT_DOKPLOY_API_KEY = $(DOKPLOY_API_KEY)
+contract: export CONTRACT_DOKPLOY_MEMBER_KEY = $(DOKPLOY_MEMBER_KEY)
+contract: setup
+	@pytest tests/contract -q -rs -p no:randomly
+
 up: setup
 	@bash scripts/up.sh $(STACK)
 
@@ -77,3 +86,8 @@ down:
 
 bootstrap-vault: setup
 	$(PY) -m ops.vault_bootstrap
+
+# Move a stack between self-managed backends (file:// <-> s3://), secrets provider kept: ops/state_migrate.py.
+# FROM defaults to PULUMI_BACKEND_URL; S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+migrate-state: setup
+	$(PY) -m ops.state_migrate --stack "$(STACK)" --to "$(TO)" $(if $(FROM),--from "$(FROM)")

@@ -115,6 +115,8 @@ case "${1:-}" in
     servers start >/dev/null
     local_env
     select_stack
+    # Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
+    "$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"
     pulumi destroy --stack "$stack" --yes "${progress[@]}"
     if [ "$(model "$stack" is_ephemeral)" = True ]; then
       pulumi stack rm "$stack" --yes --non-interactive >/dev/null

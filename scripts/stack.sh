@@ -24,4 +24,6 @@ if [ -t 1 ]; then progress=(); else progress=(--non-interactive --suppress-progr
 if [ "$action" = preview ]; then
   exec pulumi preview --stack "$stack" --expect-no-changes "${progress[@]}"
 fi
+# Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
+"$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"
 exec pulumi destroy --stack "$stack" --yes "${progress[@]}"
