@@ -284,7 +284,9 @@ def _accessors(client: VaultClient) -> dict[str, str]:
     return {mount.rstrip("/"): str(info["accessor"]) for mount, info in table.items() if isinstance(info, dict)}
 
 
-def admit_pr(client: VaultClient, pr_number: int, max_ttl: int = 30 * 24 * HOUR) -> list[Change]:
+def admit_pr(
+    client: VaultClient, pr_number: int, max_ttl: int = 30 * 24 * HOUR, *, jwt_alias: bool = True
+) -> list[Change]:
     """Give PR <N> its identity: the entity (pr_number=<N>) its `pull_request` logins land on, its token role.
 
     Run by a trusted job (`pull_request_target`, base-branch code, the `pr-admission` identity) or an admin.
@@ -311,7 +313,9 @@ def admit_pr(client: VaultClient, pr_number: int, max_ttl: int = 30 * 24 * HOUR)
     data = current["data"]
     have = {(a.get("mount_accessor"), a.get("name")) for a in data.get("aliases") or []}
     acc = _accessors(client)
-    for mount, alias in ((A.JWT_MOUNT, A.pr_ref(pr_number)), ("token", env)):
+    # jwt_alias=False: a local PR stack (bootstrapped --no-jwt) logs in with a minted token, never with JWT.
+    aliases = ((A.JWT_MOUNT, A.pr_ref(pr_number)),) if jwt_alias else ()
+    for mount, alias in (*aliases, ("token", env)):
         if mount not in acc:
             raise VaultConfigError(f"Vault at {client.address} has no {mount}/ auth mount; run the bootstrap first")
         if (acc[mount], alias) in have:
@@ -394,7 +398,7 @@ def ensure_stack_token(
     policy = A.stack_policy(group)
     params: dict[str, Any] = {}
     if pr_number is not None:
-        admit_pr(client, pr_number)
+        admit_pr(client, pr_number, jwt_alias=A.JWT_MOUNT in _accessors(client))
         role = f"{A.token_role(f'pr-{pr_number}', '')}-stack"
         Bootstrap(client, BootstrapOptions()).token_role(role, policy, ttl, aliases=[f"pr-{pr_number}"])
         params = {"role_name": role, "entity_alias": f"pr-{pr_number}"}
