@@ -78,25 +78,32 @@ def wrapped_key(job: Job, stack: str) -> str:
     return key
 
 
-def test_a_failed_first_up_a_second_push_a_close_and_a_reopen_each_on_a_fresh_checkout(
+def test_a_cancelled_and_a_failed_push_a_recovery_a_close_and_a_reopen_each_on_a_fresh_checkout(
     jobs: Jobs, dokploy_server: LocalDokploy
 ) -> None:
     stack = "pr-7"
 
-    # Push 1: the Dokploy key is not set yet; `up` fails in the program's preflight, nothing is created.
-    first = jobs.new({"DOKPLOY_API_KEY": ""})
-    opened, up = deploy(first, stack, SHAS[0], check=False)
-    assert opened.output.strip() == f"created: stack {stack} on {PROVIDER}"
+    # Push 1 is superseded by push 2 (the workflow cancels the running deploy) right after opening the stack:
+    # it exists, with no update that `pulumi config refresh` could restore from.
+    cancelled = jobs.new()
+    assert cancelled.ops("open-stack", "--stack", stack).output.strip() == f"created: stack {stack} on {PROVIDER}"
+    key = wrapped_key(cancelled, stack)
+
+    # Push 2: the Dokploy key is not set yet; `up` fails in the program's preflight, nothing is created.
+    failing = jobs.new({"DOKPLOY_API_KEY": ""})
+    assert failing.history(stack) == []
+    opened, up = deploy(failing, stack, SHAS[0], check=False)
+    assert opened.output.strip() == f"restored: stack {stack} on {PROVIDER}"
+    assert wrapped_key(failing, stack) == key
     assert up.code != 0 and "DOKPLOY_API_KEY" in up.output, up.output[-3000:]
     assert composes(dokploy_server) == 0
-    key = wrapped_key(first, stack)
 
-    # Push 2, a new checkout: the stack file comes back from the state, and `up` recovers.
-    second = jobs.new()
-    opened, up = deploy(second, stack, SHAS[1])
+    # Push 3, a new checkout: the stack file comes back from the state again, and `up` recovers.
+    recovery = jobs.new()
+    opened, up = deploy(recovery, stack, SHAS[1])
     assert opened.output.strip() == f"restored: stack {stack} on {PROVIDER}"
-    assert second.stack_file(stack)["secretsprovider"] == PROVIDER and wrapped_key(second, stack) == key
-    outputs = second.pulumi("stack", "output", "--stack", stack, "--json").output
+    assert recovery.stack_file(stack)["secretsprovider"] == PROVIDER and wrapped_key(recovery, stack) == key
+    outputs = recovery.pulumi("stack", "output", "--stack", stack, "--json").output
     assert stacks.image_tag(stack, SHAS[1]) in outputs and composes(dokploy_server) == 1
 
     # What the workflow did before, on the next push: `stack select --create --secrets-provider` ignores
@@ -124,23 +131,5 @@ def test_a_failed_first_up_a_second_push_a_close_and_a_reopen_each_on_a_fresh_ch
     assert opened.output.strip() == f"created: stack {stack} on {PROVIDER}"
     assert wrapped_key(reopen, stack) != key and composes(dokploy_server) == 1
 
-    every_job = "\n".join(t for j in (first, second, old, close, reopen) for t in j.transcript)
+    every_job = "\n".join(t for j in (cancelled, failing, recovery, old, close, reopen) for t in j.transcript)
     assert_no_leak(every_job, [jobs.env["VAULT_TOKEN"], dokploy_server.api_key], "the jobs' output")
-
-
-def test_a_job_cancelled_before_its_first_up_leaves_a_stack_the_next_push_opens(jobs: Jobs) -> None:
-    """A new push cancels the running deploy: the stack exists, its state has no update to refresh from."""
-    stack = "pr-8"
-    first = jobs.new()
-    assert first.ops("open-stack", "--stack", stack).output.startswith("created:")
-    # (cancelled here)
-    second = jobs.new()
-    assert second.history(stack) == []  # `pulumi config refresh` would have nothing to restore from
-    assert second.ops("open-stack", "--stack", stack).output.strip() == f"restored: stack {stack} on {PROVIDER}"
-    assert wrapped_key(second, stack) == wrapped_key(first, stack)
-    # The restored file encrypts and decrypts with the transit key, with no passphrase anywhere.
-    second.pulumi("config", "set", "--stack", stack, "--secret", "financeReport:probe", "opened-by-job-2")
-    assert second.pulumi("config", "get", "--stack", stack, "financeReport:probe").output.strip() == "opened-by-job-2"
-    # Opening again in the same checkout changes nothing.
-    assert second.ops("open-stack", "--stack", stack).output.strip() == f"unchanged: stack {stack} on {PROVIDER}"
-    assert wrapped_key(second, stack) == wrapped_key(first, stack)
