@@ -1,4 +1,5 @@
-"""ops.stack_files decisions, with `pulumi` answered by a fake (the real CLI: tests/stacks/test_*checkouts*, test_init_stack).
+"""ops.stack_files decisions, with `pulumi` answered by a fake (the real CLI: tests/stacks/test_pr_stack_checkouts.py,
+test_init_stack.py).
 
 What a job's checkout gets for each state the backend can be in, and the one-line refusals that name the fix.
 """
