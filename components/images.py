@@ -5,7 +5,9 @@
   compose uses it by tag. The program builds only when asked to (`BuildOptions`), and then needs Docker.
 - production (`VERIFY_DIGEST`): never built. The release tag vX.Y.Z must exist for both images; the
   program looks both up over the OCI distribution API *before registering anything* and the compose gets
-  `<repo>-<component>@sha256:<digest>` only, so what runs is exactly what staging ran and was approved.
+  `<repo>-<component>@sha256:<digest>` only. A tag is not proof (any job with `packages: write` can move
+  it), so each digest must also equal the one staging recorded in Vault when it released vX.Y.Z
+  (`record_release`, under a path only staging's identity writes, once): a moved tag is refused.
 - local (`LOCAL_TAG`): by tag, no registry check.
 Where the images are built from (`AppSource`): this repository's `apps/` when it holds one (the Finance
 Report monorepo), otherwise the Finance Report repository named by the workflows' `APP_REPOSITORY`/`APP_REF`
@@ -22,6 +24,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 import pulumi
@@ -131,12 +134,88 @@ def build_plan(env: Environment, source: AppSource | None = None) -> tuple[Build
     )
 
 
+# ---- release records: the digests staging released, kept in Vault ------------------------------------
+
+
+class KvStore(Protocol):
+    """What the release records need of Vault (components.vault.client.VaultClient)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def kv_read(self, mount: str, path: str) -> tuple[dict[str, str] | None, int]: ...
+
+    def kv_write(self, mount: str, path: str, data: Mapping[str, str], cas: int) -> int: ...
+
+
+class UnreleasedImage(ImagePolicyError):
+    """Production asked for a digest staging never recorded for that version (a moved or forged tag)."""
+
+
+@dataclass(frozen=True)
+class ReleaseRecords:
+    """`<mount>/finance_report/release/<version>` = {component: digest}: written once by staging's identity
+    (its policy has create but not update there), read by production's. Nothing a PR job holds can write it."""
+
+    store: KvStore
+    mount: str = "secret"
+
+    def where(self, version: str) -> str:
+        from components.vault.authority import release_path
+
+        return f"{self.mount}/{release_path(version)}"
+
+    def read(self, version: str) -> dict[str, str] | None:
+        from components.vault.authority import release_path
+
+        return self.store.kv_read(self.mount, release_path(version))[0]
+
+    def record(self, version: str, digests: Mapping[str, str]) -> None:
+        """Record a release once. The same digests again is a no-op; other digests are refused."""
+        from components.vault.authority import release_path
+
+        if not RELEASE_TAG.fullmatch(version):
+            raise ImagePolicyError(f"release version {version!r} is not vX.Y.Z; nothing was recorded")
+        current = self.read(version)
+        if current is not None:
+            if current == dict(digests):
+                return
+            raise ImagePolicyError(
+                f"release {version} is already recorded at {self.where(version)} with other digests; a release "
+                "is never re-recorded (cut a new version)"
+            )
+        self.store.kv_write(self.mount, release_path(version), dict(digests), cas=0)  # cas=0: create only
+
+
+def released_resolver(resolve: Resolver, records: ReleaseRecords) -> Resolver:
+    """Production's resolver: the registry's digest for the tag, accepted only if staging recorded it."""
+
+    def check(image: str, tag: str) -> str:
+        digest = resolve(image, tag)
+        component = image.rsplit("-", 1)[-1]
+        recorded = (records.read(tag) or {}).get(component)
+        if recorded is None:
+            raise UnreleasedImage(
+                f"{image}:{tag} was never released by staging (no {component} digest at {records.where(tag)}); "
+                "deploy only a version staging's workflow released; nothing was changed"
+            )
+        if recorded != digest:
+            raise UnreleasedImage(
+                f"{image}:{tag} points to {digest}, but staging released {recorded} as {tag} "
+                f"({records.where(tag)}): the tag was moved after the release; refusing it, nothing was changed"
+            )
+        return digest
+
+    return check
+
+
 def registry_resolver(credentials: Credentials | None = None, **client_kw: object) -> Resolver:
-    """Resolve through the registry API; credentials default to the environment (see Credentials.from_environ)."""
+    """Resolve through the registry API; credentials default to the environment's read-only ones
+    (Credentials.for_reading)."""
 
     def resolve(image: str, tag: str) -> str:
         name = ImageName.parse(image)
-        creds = credentials or Credentials.from_environ(name.registry)
+        creds = credentials or Credentials.for_reading(name.registry)
         with RegistryClient(name.registry, credentials=creds, **client_kw) as client:  # type: ignore[arg-type]
             return client.resolve(name.repository, tag)
 
@@ -193,7 +272,7 @@ def release_images(
         raise ImagePolicyError(f"release version {version!r} is not vX.Y.Z (e.g. v1.0.45); nothing was tagged")
     name = ImageName.parse(f"{repository}-{components[0]}")
     own = client is None
-    client = client or RegistryClient(name.registry, credentials=Credentials.from_environ(name.registry))
+    client = client or RegistryClient(name.registry, credentials=Credentials.for_pushing(name.registry))
     try:
         repos = {c: ImageName.parse(f"{repository}-{c}").repository for c in components}
         sources = {}
@@ -294,7 +373,7 @@ class Images(pulumi.ComponentResource):
         import pulumi_docker_build as docker_build
 
         registry = ImageName.parse(image_name(env, COMPONENTS[0])).registry
-        creds = creds or Credentials.from_environ(registry)
+        creds = creds or Credentials.for_pushing(registry)
         registries = (
             [
                 docker_build.RegistryArgs(

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from components.environment import ConfigError
-from ops import comments, drift, gha, images, pulumi_cli, reap_job, smoke, stack_files, stacks, versions
+from ops import comments, drift, gha, images, pulumi_cli, reap_job, reaper, smoke, stack_files, stacks, versions
 from ops.github_api import GitHub
 from ops.required_checks import REQUIRED_CHECKS
 
@@ -212,15 +212,19 @@ def cmd_drift_issue(a: argparse.Namespace) -> int:
 
 # ---- reaper ----------------------------------------------------------------------------------------
 def cmd_reap(a: argparse.Namespace) -> int:
-    from ops.orphans import PreviewProject
+    from ops.orphans import PreviewProject, PreviewSecrets
 
+    if a.stack is not None and reaper.pr_number_of(a.stack) is None:
+        raise ConfigError(f"--stack {a.stack!r} is not a PR stack pr-<N>; the reaper touches nothing else")
     key = os.environ.get("DOKPLOY_API_KEY")
     url = _env("DOKPLOY_URL")  # every PR stack talks to the same Dokploy server, as the PR workflow does
     env_token = os.environ.get("GH_ENVIRONMENTS_TOKEN")
+    vault_addr, vault_token = os.environ.get("VAULT_ADDR"), os.environ.get("VAULT_TOKEN")
     repo = _env("GITHUB_REPOSITORY")
     with _github() as gh:
         dokploy = PreviewProject(url, key) if key else None
         envs = GitHub(repo, env_token) if env_token else None
+        secrets = PreviewSecrets(vault_addr, vault_token) if vault_addr and vault_token else None
         report = reap_job.run(
             github=gh,
             dokploy=dokploy,
@@ -228,6 +232,8 @@ def cmd_reap(a: argparse.Namespace) -> int:
             dry_run=a.dry_run,
             delete_orphans=a.delete_orphans,
             environments=envs,
+            secrets=secrets,
+            only=a.stack,
         )
     gha.summary(report.markdown(dry_run=a.dry_run))
     return 1 if report.failures else 0
@@ -327,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--ttl-hours", type=float, default=168.0)
     sp.add_argument("--dry-run", action="store_true")
     sp.add_argument("--delete-orphans", action="store_true")
+    sp.add_argument("--stack", help="only this pr-<N> (the PR-close job); still reaped only if its PR is closed")
 
     add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")
     return p
