@@ -34,9 +34,14 @@ class FakePulumi:
     def __init__(self, exported: str | None) -> None:
         self.exported = exported
         self.calls: list[tuple[str, ...]] = []
+        self.with_vault: list[str] = []  # the commands that got Vault's variables (pulumi_cli.run secrets=True)
 
-    def __call__(self, *args: str, cwd: Path, timeout: float = 0) -> Result:
+    def __call__(
+        self, *args: str, cwd: Path, timeout: float = 0, program: bool = False, secrets: bool = False
+    ) -> Result:
         self.calls.append(args)
+        if secrets:
+            self.with_vault.append(" ".join(args[:2]))
         if args[:2] == ("stack", "export"):
             if self.exported is None:
                 return Result(255, f"error: no stack named '{args[3]}' found\n")
@@ -63,6 +68,7 @@ def test_a_missing_stack_is_created_on_its_provider_or_left_alone(fake: FakePulu
     assert fake.calls == [("stack", "export", "--stack", "pr-3")]
     assert stack_files.ensure_stack("pr-3", tmp_path) == "created"
     assert fake.calls[-1] == ("stack", "init", "pr-3", "--secrets-provider", "hashivault://finance-report-preview")
+    assert fake.with_vault == ["stack init"]  # reading the state needs no Vault token; creating the key does
 
 
 def test_a_fresh_checkout_gets_the_keys_from_the_state_and_a_second_open_changes_nothing(
@@ -121,15 +127,36 @@ def test_a_file_naming_another_provider_is_refused(fake: FakePulumi, tmp_path: P
         stack_files.ensure_stack("staging", tmp_path)
 
 
-def test_init_of_staging_without_reviewers_changes_nothing_and_names_the_key(fake: FakePulumi, tmp_path: Path) -> None:
+def test_init_of_staging_without_what_its_github_side_needs_changes_nothing_and_names_the_keys(
+    fake: FakePulumi, tmp_path: Path
+) -> None:
     (tmp_path / "Pulumi.staging.yaml").write_text(STAGING_FILE)
     with pytest.raises(ConfigError) as err:
         stack_files.init_stack("staging", cwd=tmp_path)
     assert str(err.value) == (
-        "stack staging creates production's GitHub environment and needs financeReport:productionReviewers; run "
-        "`make init-stack STACK=staging REVIEWERS=<github login>[,<login>...]` (or REVIEWER_TEAMS=<team slug>)"
+        "stack staging needs financeReport:productionReviewers and financeReport:releaseAppId; run "
+        "`make init-stack STACK=staging REVIEWERS=<github login>[,<login>...] (or REVIEWER_TEAMS=<team slug>) "
+        "RELEASE_APP_ID=<the release GitHub App's id, docs/security.md>`"
     )
+    with pytest.raises(ConfigError, match=r"^stack staging needs financeReport:releaseAppId; run"):
+        stack_files.init_stack("staging", reviewers=["alice"], cwd=tmp_path)
+    with pytest.raises(ConfigError, match=r"^RELEASE_APP_ID='app' is not a GitHub App id"):
+        stack_files.init_stack("staging", reviewers=["alice"], release_app_id="app", cwd=tmp_path)
     assert fake.calls == []
+
+
+def test_init_of_staging_sets_what_it_is_given_in_one_config_call(fake: FakePulumi, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.staging.yaml").write_text(STAGING_FILE)
+    done = stack_files.init_stack("staging", ["alice", "42"], ["ops"], "123456", cwd=tmp_path)
+    assert done[0] == "created: stack staging on hashivault://finance-report-staging"
+    assert fake.calls[-1] == (
+        "config", "set-all", "--stack", "staging", "--path",
+        "--plaintext", "financeReport:productionReviewers.users[0]=alice",
+        "--plaintext", "financeReport:productionReviewers.users[1]=42",
+        "--plaintext", "financeReport:productionReviewers.teams[0]=ops",
+        "--plaintext", "financeReport:releaseAppId=123456",
+    )  # fmt: skip
+    assert done[-1] == "now commit Pulumi.staging.yaml"
 
 
 def test_init_of_production_needs_no_reviewers_and_a_pr_stack_is_refused(fake: FakePulumi, tmp_path: Path) -> None:
@@ -138,3 +165,5 @@ def test_init_of_production_needs_no_reviewers_and_a_pr_stack_is_refused(fake: F
     )
     with pytest.raises(ConfigError, match="stack pr-4 is a PR stack: its workflow creates and opens it"):
         stack_files.init_stack("pr-4", cwd=tmp_path)
+    with pytest.raises(ConfigError, match="stack local keeps its secrets with a passphrase and `make up` creates it"):
+        stack_files.init_stack("local", cwd=tmp_path)

@@ -14,14 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.vault.client import VaultClient
-from components.vault.connection import VaultConnection
 from dokploy_local.testing import LocalDokploy
-from ops.vault_bootstrap import BootstrapOptions, bootstrap, ensure_stack_token
 from tests.stacks.checkouts import Jobs
 from tests.support.leaks import Secret, assert_no_leak
-from tests.support.openbao import OpenBao
 from tests.support.pulumi_cli import REPO, pulumi_available
+from tests.vault.conftest import Authority
 
 pytestmark = [
     pytest.mark.engine,
@@ -32,35 +29,32 @@ pytestmark = [
 COMMITTED_URL = "https://cloud.zitian.party"  # the committed dokploy:url, which no test can reach
 
 
-def identity(admin: VaultClient, group: str, tmp: Path) -> str:
-    """A token with the stack group's own policy: what that stack's CI job logs in as."""
-    path = tmp / f"{group}.token"
-    ensure_stack_token(admin, group, path)
-    return Secret(path.read_text().strip())
-
-
 def test_init_stack_then_a_fresh_ci_checkout_opens_staging_and_production_as_committed(
-    tmp_path: Path, running_openbao: OpenBao, dokploy_server: LocalDokploy
+    tmp_path: Path, authority: Authority, dokploy_server: LocalDokploy
 ) -> None:
-    bao = running_openbao
-    admin = VaultClient.connect(VaultConnection(address=bao.address), {"VAULT_TOKEN": bao.root_token})
-    bootstrap(admin, BootstrapOptions(groups=("staging", "production"), jwt=None))  # `make bootstrap-vault`
-    # The values only a person can provide (README: never invented), put in once before the first deploy.
+    # After `make bootstrap-vault` (the authority fixture), the values only a person can provide (README:
+    # never invented) go into Vault once before staging's first deploy.
     provided = {"S3_ACCESS_KEY": "operator-s3-key", "S3_SECRET_KEY": "operator-s3-secret", "OPENROUTER_API_KEY": "k"}
-    bao.client().secrets.kv.v2.create_or_update_secret("finance_report/staging/app", provided, mount_point="secret")
-    jobs = Jobs(tmp_path, {"VAULT_ADDR": bao.address})
-    root = Secret(bao.root_token)
+    authority.admin().secrets.kv.v2.create_or_update_secret(
+        "finance_report/staging/app", provided, mount_point="secret"
+    )
+    jobs = Jobs(tmp_path, {"VAULT_ADDR": authority.address})
+    root = Secret(authority.bao.root_token)
     operator = jobs.new({"VAULT_TOKEN": root})
 
     # Refused before anything changes: no backend named (never the local default), no reviewers for the
     # stack that needs them (tests/ops/test_stack_files.py holds that message).
+    res = operator.make("init-stack", "REVIEWERS=alice", check=False)
+    assert res.code == 2 and "make init-stack: set STACK=staging or STACK=production" in res.output, res.output
     res = operator.make("init-stack", "STACK=staging", "REVIEWERS=alice", unset=("PULUMI_BACKEND_URL",), check=False)
     assert res.code == 2 and "set PULUMI_BACKEND_URL to the staging stack's backend" in res.output, res.output
     assert not (operator.root / ".pulumi-state").exists() or not any((operator.root / ".pulumi-state").iterdir())
 
     # The one admin step per stack.
     committed = (REPO / "Pulumi.staging.yaml").read_text()
-    operator.make("init-stack", "STACK=staging", "REVIEWERS=alice,bob", "REVIEWER_TEAMS=release-managers")
+    operator.make(
+        "init-stack", "STACK=staging", "REVIEWERS=alice,bob", "REVIEWER_TEAMS=release-managers", "RELEASE_APP_ID=4242"
+    )
     operator.make("init-stack", "STACK=production")
     staging_file = (operator.root / "Pulumi.staging.yaml").read_text()
     doc = yaml.safe_load(staging_file)
@@ -78,7 +72,7 @@ def test_init_stack_then_a_fresh_ci_checkout_opens_staging_and_production_as_com
     # A later staging.yml run: a fresh checkout with the committed file, staging's identity, no passphrase.
     # (Only the Dokploy address differs from the committed file: the local server stands in for it.)
     ci = jobs.new(
-        {"VAULT_TOKEN": identity(admin, "staging", tmp_path), "DOKPLOY_API_KEY": dokploy_server.api_key},
+        {"VAULT_TOKEN": authority.login("staging"), "DOKPLOY_API_KEY": dokploy_server.api_key},
         files={"Pulumi.staging.yaml": staging_file.replace(COMMITTED_URL, dokploy_server.url)},
     )
     ci.pulumi("config", "set", "--stack", "staging", "financeReport:imageTag", "sha-abc1234")
@@ -87,12 +81,13 @@ def test_init_stack_then_a_fresh_ci_checkout_opens_staging_and_production_as_com
     # Past the secrets provider, the preflight and the reviewers: the one thing this machine lacks is the
     # GitHub provider plugin (GitHub is unreachable here), and the program stops before changing anything.
     assert "passphrase" not in up.output.lower() and "required reviewer" not in up.output, up.output[-3000:]
+    assert "releaseAppId" not in up.output, up.output[-3000:]
     assert "needs the Pulumi 'github' resource plugin" in up.output, up.output[-3000:]
     assert [r for r in dokploy_server.requests()[before:] if r["kind"] == "write"] == []
 
     # A production job opens its committed file the same way (its own identity: it cannot open staging's).
     prod = jobs.new(
-        {"VAULT_TOKEN": identity(admin, "production", tmp_path)},
+        {"VAULT_TOKEN": authority.login("production")},
         files={
             "Pulumi.production.yaml": (operator.root / "Pulumi.production.yaml").read_text(),
             "Pulumi.staging.yaml": staging_file,

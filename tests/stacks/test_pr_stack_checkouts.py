@@ -16,16 +16,13 @@ import pytest
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT
 from components.vault.authority import PREVIEW_GROUP, transit_key
-from components.vault.client import VaultClient
-from components.vault.connection import VaultConnection
 from dokploy_local.testing import LocalDokploy
 from ops import stacks
-from ops.vault_bootstrap import BootstrapOptions, bootstrap, ensure_stack_token
 from tests.stacks.checkouts import Job, Jobs, Run
 from tests.support.dokploy import call_api
-from tests.support.leaks import Secret, assert_no_leak
-from tests.support.openbao import OpenBao
+from tests.support.leaks import assert_no_leak
 from tests.support.pulumi_cli import pulumi_available
+from tests.vault.conftest import Authority
 
 pytestmark = [
     pytest.mark.engine,
@@ -34,25 +31,21 @@ pytestmark = [
 ]
 
 PROVIDER = f"hashivault://{transit_key(PREVIEW_GROUP)}"
+STACK = "pr-9"  # one of the PRs the authority fixture admits
 SHAS = ("1111111aaaa", "2222222bbbb", "3333333cccc")
 
 
 @pytest.fixture
-def jobs(tmp_path: Path, dokploy_server: LocalDokploy, running_openbao: OpenBao) -> Jobs:
-    """The admin's part (Vault bootstrap, the owner's preview project) and what every PR job is given."""
-    admin = VaultClient.connect(
-        VaultConnection(address=running_openbao.address), {"VAULT_TOKEN": running_openbao.root_token}
-    )
-    bootstrap(admin, BootstrapOptions(groups=(PREVIEW_GROUP,), jwt=None))
-    token_file = tmp_path / "pr-stacks.token"
-    ensure_stack_token(admin, PREVIEW_GROUP, token_file)  # the identity the PR jobs' Vault login gives
+def jobs(tmp_path: Path, dokploy_server: LocalDokploy, authority: Authority) -> Jobs:
+    """What every PR job is given: the Vault login of the PR's `pull_request` job, the Dokploy key, and the
+    owner's preview project (the admin's part, with the Vault bootstrap and the PR's admission: `authority`)."""
     description = tag_description("previews", marker_for("finance-report", "staging", "Project", PREVIEW_PROJECT))
     call_api(dokploy_server, "project.create", {"name": PREVIEW_PROJECT, "description": description})
     env = {
         "DOKPLOY_URL": dokploy_server.url,
         "DOKPLOY_API_KEY": dokploy_server.api_key,
-        "VAULT_ADDR": running_openbao.address,
-        "VAULT_TOKEN": Secret(token_file.read_text().strip()),
+        "VAULT_ADDR": authority.address,
+        "VAULT_TOKEN": authority.login(STACK),  # a fresh login: the reaper's tests may revoke cached ones
     }
     return Jobs(tmp_path, env)
 
@@ -81,7 +74,7 @@ def wrapped_key(job: Job, stack: str) -> str:
 def test_a_cancelled_and_a_failed_push_a_recovery_a_close_and_a_reopen_each_on_a_fresh_checkout(
     jobs: Jobs, dokploy_server: LocalDokploy
 ) -> None:
-    stack = "pr-7"
+    stack = STACK
 
     # Push 1 is superseded by push 2 (the workflow cancels the running deploy) right after opening the stack:
     # it exists, with no update that `pulumi config refresh` could restore from.
