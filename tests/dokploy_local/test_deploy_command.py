@@ -13,7 +13,7 @@ VALUE = "a-value-in-the-compose-env-0123456789"
 
 def _deploy(server: LocalDokploy, compose_type: str, outcome: str) -> tuple[dict[str, object], str]:
     server.set_knobs(deploy_duration_ms=50, deploy_outcome=outcome)
-    api = Api(server)
+    api = Api.of(server)
     created = api.project()
     compose = api.compose(created["environment"]["environmentId"], composeType=compose_type)
     api.ok("POST", "compose.update", composeId=compose["composeId"], env=f"TOKEN={VALUE}\nPLAIN=x")
