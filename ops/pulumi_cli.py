@@ -3,12 +3,11 @@
 Always `--non-interactive`, always an explicit `--stack`; the backend and its credentials come from the
 job's environment (PULUMI_BACKEND_URL, AWS_*).
 
-The child process gets an allow-list of that environment, never all of it: the reaper's state commands
-(`stack ls`, `export`, `stack rm --force`) get the backend's variables only; commands that open a stack's
-secrets (stack init, config) also get the Vault address and token its `hashivault://` provider needs; only a
-command that runs the program (the drift preview) also gets the program's credentials. So a token the
-caller holds for its own API calls (the reaper's GH_ENVIRONMENTS_TOKEN, GITHUB_TOKEN, its Vault token)
-never reaches the engine or a plugin.
+The child process gets an allow-list of that environment, never all of it: the state commands (`stack ls`,
+`export`, `history`, `stack rm`) get the backend's variables only; only a command that runs the program
+(the drift preview) also gets the program's credentials, and one that opens the secrets provider without
+running the program (`stack init`, `config set`) only Vault's. So a token the caller holds for its own API calls
+(the reaper's GH_ENVIRONMENTS_TOKEN, GITHUB_TOKEN, a Vault token) never reaches the engine or a plugin.
 """
 
 from __future__ import annotations
@@ -35,11 +34,11 @@ def pulumi_binary() -> str:
 # What any pulumi process needs: the process basics, the backend (PULUMI_*) and its credentials (AWS_*).
 _BASE = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 _STATE_PREFIXES = ("PULUMI_", "AWS_")
-# What a `hashivault://` secrets provider needs to wrap or unwrap the stack's data key (stack init, config).
-SECRETS_VARIABLES = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_SKIP_VERIFY")
 # What the program (and its providers) read, for the commands that run it.
 PROGRAM_VARIABLES = (
-    *SECRETS_VARIABLES,
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
     "VAULT_ROLE_ID",
     "VAULT_SECRET_ID",
     "DOKPLOY_URL",
@@ -53,14 +52,19 @@ PROGRAM_VARIABLES = (
 )
 
 
-def child_env(*, program: bool, secrets: bool = True, source: dict[str, str] | None = None) -> dict[str, str]:
+# What the stacks' secrets provider (Vault transit: gocloud's hashivault keeper) reads, for the commands that
+# create or open it without running the program (`stack init`, `config set`).
+SECRETS_VARIABLES = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_SERVER_URL", "VAULT_SERVER_TOKEN", "VAULT_NAMESPACE")
+
+
+def child_env(*, program: bool, secrets: bool = False, source: dict[str, str] | None = None) -> dict[str, str]:
     """The allow-listed environment of a pulumi child process (see the module docstring)."""
     src = dict(os.environ if source is None else source)
-    keep = set(_BASE) | (set(SECRETS_VARIABLES) if secrets else set()) | (set(PROGRAM_VARIABLES) if program else set())
+    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set()) | (set(SECRETS_VARIABLES) if secrets else set())
     return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
 
 
-def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False, secrets: bool = True) -> Result:
+def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False, secrets: bool = False) -> Result:
     proc = subprocess.run(
         [pulumi_binary(), "--non-interactive", *args],
         cwd=cwd,
@@ -75,7 +79,7 @@ def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = Fal
 
 
 def stack_ls(cwd: Path = REPO) -> str:
-    res = run("stack", "ls", "--json", cwd=cwd, secrets=False)
+    res = run("stack", "ls", "--json", cwd=cwd)
     if res.code != 0:
         raise RuntimeError(f"pulumi stack ls failed: {res.output.strip().splitlines()[-1:]}")
     return res.output
@@ -88,7 +92,7 @@ def history(stack: str, cwd: Path = REPO) -> str:
 
 def export(stack: str, cwd: Path = REPO) -> str:
     """The stack's state (secrets stay ciphertext: no --show-secrets)."""
-    res = run("stack", "export", "--stack", stack, cwd=cwd, secrets=False)
+    res = run("stack", "export", "--stack", stack, cwd=cwd)
     if res.code != 0:
         raise RuntimeError(f"pulumi stack export --stack {stack} failed: {res.output.strip().splitlines()[-1:]}")
     return res.output
@@ -101,7 +105,7 @@ def remove_state(stack: str, cwd: Path = REPO) -> Result:
     Delete and Read unpickle the `__provider` stored in that state, which is code. The reaper deletes the
     stack's objects through the APIs first (ops/reap_job.py), then forgets the state.
     """
-    return run("stack", "rm", stack, "--force", "--yes", cwd=cwd, secrets=False)
+    return run("stack", "rm", stack, "--force", "--yes", cwd=cwd)
 
 
 def drift_preview(stack: str, image_tag: str | None, cwd: Path = REPO) -> Result:

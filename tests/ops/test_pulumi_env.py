@@ -31,7 +31,7 @@ def test_state_commands_get_the_backend_and_nothing_else() -> None:
     kept += ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     assert pulumi_cli.child_env(program=False, secrets=False, source=JOB_ENV) == {k: JOB_ENV[k] for k in kept}
     # opening a stack's secrets (hashivault://) adds the Vault address and token, nothing else
-    opening = pulumi_cli.child_env(program=False, source=JOB_ENV)
+    opening = pulumi_cli.child_env(program=False, secrets=True, source=JOB_ENV)
     assert set(opening) - set(kept) == {"VAULT_ADDR", "VAULT_TOKEN"}
 
 

@@ -435,7 +435,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         edge.route("api.github.localhost", github.url, scheme="http")
         admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
         jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
-        bootstrap(admin, BootstrapOptions(jwt=jwt, repository_id=REPOSITORY_ID))
+        bootstrap(admin, BootstrapOptions(repository_id=REPOSITORY_ID, jwt=jwt))
         world = World(root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token)
         _prebuilt(root)
         _seed_venv_cache(root)
