@@ -62,7 +62,9 @@ def test_up_converges_under_faults_without_duplicates(tmp_path: Path, dokploy: L
     assert proc.returncode == 0, f"did not converge in 3 runs:\n{proc.stdout}\n{proc.stderr}"
     assert objects(dokploy) == EXPECTED
     faults = dokploy.counters()["by_outcome"]
-    assert sum(n for outcome, n in faults.items() if outcome != "ok") >= 5, faults  # faults really happened
+    # Faults really happened. (About 20 % of some 25 calls fail; the deploy wait's faster polling of a 100 ms deploy
+    # makes fewer calls than it once did, so a fixed seed may now draw 4 rather than 5.)
+    assert sum(n for outcome, n in faults.items() if outcome != "ok") >= 3, faults
 
     dokploy.set_knobs(error_rate=0, drop_rate=0, timeout_rate=0, commit_drop_rate=0)
     run.preview("--expect-no-changes")
