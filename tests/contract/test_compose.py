@@ -6,7 +6,7 @@ import re
 
 from tests.contract.api import Api
 
-GENERATED_APP_NAME = re.compile(r"^compose-[a-z]+-[a-z]+-[a-z]+-[a-z0-9]{6}$")
+GENERATED_APP_NAME = re.compile(r"^compose-[a-z]+(-[a-z]+){2,}-[a-z0-9]{6}$")  # words may hold a hyphen
 
 
 def env_id(api: Api) -> str:
