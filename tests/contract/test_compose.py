@@ -164,14 +164,14 @@ def test_delete_cascades_domains(api: Api) -> None:
     assert api.get("domain.one", domainId=domain["domainId"]).status_code == 404
 
 
-def test_stop_sets_idle(api: Api) -> None:
+def test_stop_sets_idle(api: Api, needs_docker: None) -> None:
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.start", composeId=compose["composeId"])
     api.ok("POST", "compose.stop", composeId=compose["composeId"])
     assert api.ok("GET", "compose.one", composeId=compose["composeId"])["composeStatus"] == "idle"
 
 
-def test_start_sets_done(api: Api) -> None:
+def test_start_sets_done(api: Api, needs_docker: None) -> None:
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.start", composeId=compose["composeId"])
     assert api.ok("GET", "compose.one", composeId=compose["composeId"])["composeStatus"] == "done"
