@@ -352,6 +352,9 @@ def _query_value(v: Any) -> str:
 
 
 def _error_text(resp: httpx.Response) -> tuple[str, str | None]:
+    if "html" in resp.headers.get("content-type", ""):
+        # A web page, not Dokploy's API (a proxy, another site, the wrong path): the page itself helps nobody.
+        return "an HTML page answered, not Dokploy's API; check dokploy:url / DOKPLOY_URL (the server's base URL)", None
     try:
         data = resp.json()
     except ValueError:

@@ -1,8 +1,8 @@
 """Acceptance 4: the PR-environment workflow's sequence, with the real CLI, against the local Dokploy server.
 
 What pr-environment.yml does, step for step: the stack name and image tag from ops (the model), a Vault
-login as the `pr-7` GitHub environment (a JWT the bootstrap's JWT role accepts), `stack select --create`
-on the PR stacks' transit key, `config set`, `pulumi up`, the smoke test (against a stub app standing in
+login as the `pr-7` GitHub environment (a JWT the bootstrap's JWT role accepts), `ops open-stack`
+(the stack on the PR stacks' transit key), `config set`, `pulumi up`, the smoke test (against a stub app standing in
 for the host), the PR comment (rendered, not posted), `pulumi destroy`, `pulumi stack rm`. The Dokploy
 key is a member's whose access is limited to `finance_report-preview`; the same key is then refused on
 the staging project.
@@ -34,7 +34,7 @@ from components.vault.client import VaultClient
 from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection
 from dokploy_local.testing import LocalDokploy
 from ops import stacks
-from ops.vault_bootstrap import BootstrapOptions, JwtConfig, bootstrap
+from ops.vault_bootstrap import BootstrapOptions, JwtConfig, admit_pr, bootstrap
 from tests.ops.stub_site import Site
 from tests.support.leaks import Secret
 from tests.support.openbao import OpenBao
@@ -50,6 +50,7 @@ SHA = "7c0ffee1234567890abcdef"
 PULUMI_PROJECT = "finance-report"  # Pulumi.yaml `name`: part of every marker
 MEMBER_KEY = "preview-member-key"
 ISSUER = "https://token.actions.githubusercontent.com"
+REPOSITORY_ID = "812345678"
 
 
 def github_oidc_login(bao: OpenBao, environment: str) -> str:
@@ -62,12 +63,17 @@ def github_oidc_login(bao: OpenBao, environment: str) -> str:
     )
     admin = VaultClient.connect(VaultConnection(address=bao.address), {"VAULT_TOKEN": bao.root_token})
     jwt_config = JwtConfig(pubkeys=(public,), discovery_url=None, bound_issuer=ISSUER)
-    bootstrap(admin, BootstrapOptions(groups=("preview",), jwt=jwt_config))  # the admin's one-time step
+    bootstrap(admin, BootstrapOptions(groups=("preview",), repository_id=REPOSITORY_ID, jwt=jwt_config))  # admin, once
+    pr_number = int(environment.removeprefix("pr-"))
+    admit_pr(admin, pr_number)  # the pull_request_target admission job, before the PR's first deploy
     now = int(time.time())
     claims = {
         "iss": ISSUER,
         "aud": DEFAULT_JWT_AUDIENCE,
         "repository": REPOSITORY,
+        "repository_id": REPOSITORY_ID,
+        "event_name": "pull_request",
+        "ref": f"refs/pull/{pr_number}/merge",
         "environment": environment,
         "sub": f"repo:{REPOSITORY}:environment:{environment}",
         "iat": now - 5,
@@ -126,7 +132,11 @@ def test_pr_environment_sequence_with_a_member_key_limited_to_the_preview_projec
     cli.extra_env.update(VAULT_ADDR=running_openbao.address, VAULT_TOKEN=vault_token, DOKPLOY_API_KEY=MEMBER_KEY)
     provider = f"hashivault://{transit_key('preview')}"
     since = max((r["seq"] for r in dokploy_server.requests()), default=0)
-    cli.run("stack", "select", "--create", stack, "--secrets-provider", provider)
+    opened = subprocess.run(
+        [sys.executable, "-m", "ops", "open-stack", "--stack", stack], cwd=cli.workdir, env=cli.env(),
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert opened.stdout.strip() == f"created: stack {stack} on {provider}", opened.stdout + opened.stderr
     for key, value in {
         "financeReport:imageTag": tag,
         "financeReport:manageGithub": "false",
