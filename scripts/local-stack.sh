@@ -35,6 +35,18 @@ select_stack() {
   pulumi stack select "$stack" --create --non-interactive >/dev/null
 }
 
+refresh_missing() {
+  # Objects the state holds that were deleted by hand (one list call per server, ops/missing_objects.py):
+  # refresh just those, so this `up` creates them again instead of calling them unchanged. If the servers
+  # cannot be read, the `up` that follows says why, in one line, before any change.
+  local urns args=()
+  urns=$("$root/.venv/bin/python" -m ops.missing_objects --stack "$stack" 2>/dev/null) || return 0
+  [ -n "$urns" ] || return 0
+  while read -r urn; do args+=(--target "$urn"); done <<<"$urns"
+  echo "make up: $(wc -l <<<"$urns") object(s) of stack $stack are gone from the servers (deleted by hand?); creating them again"
+  pulumi refresh --stack "$stack" --yes --non-interactive --suppress-progress "${args[@]}" >/dev/null
+}
+
 outputs() {
   local url api
   url=$(pulumi stack output url --stack "$stack" --non-interactive)
@@ -49,6 +61,7 @@ case "${1:-}" in
       | tail -n 1
     local_env
     select_stack
+    refresh_missing
     pulumi up --stack "$stack" --yes --non-interactive --suppress-progress
     outputs
     ;;
