@@ -20,6 +20,7 @@ MODEL_KEYS = (
     "vaultMount",
     "ownsProjects",
     "manageGithub",
+    "site",
     "apiPath",
     "stripApiPrefix",
     "healthPath",
@@ -27,6 +28,7 @@ MODEL_KEYS = (
     "vaultAgentAddress",
     "projectId",
     "dataPath",
+    "vaultAgentCredentialsDir",
 )
 # financeReport:* read by components/program.py itself (object values, run options, the GitHub side).
 PROGRAM_KEYS = ("adopt", "vaultAccess", "githubRepository", "productionReviewers")

@@ -7,6 +7,7 @@ nothing else looks at the stack name. Pure Python: no Pulumi import, so it is ch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ _RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$
 PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
+LOCAL_BASE_DOMAIN = "localhost.localdomain"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -40,6 +42,15 @@ class ConfigError(ValueError):
     """Bad stack name or stack config. The message is one line naming what is wrong and the fix."""
 
 
+# Model keys a stack sets under another name than `financeReport:<key>` (components/program.py read_model).
+FOREIGN_CONFIG_KEYS = {"vaultAddress": "vault:address"}
+
+
+def config_key(key: str) -> str:
+    """The stack config key a user sets for a model key, as messages name it: `financeReport:imageTag`."""
+    return FOREIGN_CONFIG_KEYS.get(key.partition(".")[0], f"financeReport:{key}")
+
+
 class Kind(StrEnum):
     PREVIEW = "preview"  # pr-<N>: short-lived, one compose, throwaway data
     STAGING = "staging"
@@ -47,10 +58,49 @@ class Kind(StrEnum):
     LOCAL = "local"  # the embedded default: one machine, local Dokploy and OpenBao
 
 
+class ComposePolicy(StrEnum):
+    ENFORCE = "enforce"
+    ADVISORY = "advisory"
+
+
+class Site(StrEnum):
+    """Where a stack's Dokploy and Vault are (config `financeReport:site`)."""
+
+    HOSTED = "hosted"  # the team's servers, driven from CI: the public base domain, GitHub managed
+    LOCAL = "local"  # this machine's servers (`make up`): a loopback-only base domain, GitHub out of reach
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    base_domain: str
+    github: bool  # whether GitHub can be managed from there at all (manageGithub may still turn it off)
+
+
+_PER_SITE: dict[Site, SiteDefaults] = {
+    Site.HOSTED: SiteDefaults(base_domain=DEFAULT_BASE_DOMAIN, github=True),
+    Site.LOCAL: SiteDefaults(base_domain=LOCAL_BASE_DOMAIN, github=False),
+}
+
+
 class ImagePolicy(StrEnum):
     BUILD = "build"  # CI builds and pushes the tag; the compose uses it by tag
     VERIFY_DIGEST = "verify-digest"  # never built; the tag must exist and is pinned by digest
     LOCAL_TAG = "local-tag"  # no registry check; images by tag (nothing is pulled locally)
+
+
+class AgentAuth(StrEnum):
+    """How a compose's vault-agent proves who it is (docs/security-secrets.md)."""
+
+    # AppRole: a fixed role_id in the compose, the secret_id in a file on the Dokploy host that the admin
+    # issued (ops.vault_bootstrap --agent-credentials-dir); mounted as a compose secret. Nothing secret
+    # passes through Pulumi's state, Dokploy's env, or a command line Dokploy builds.
+    HOST_FILE = "host-file"
+    # A token the stack mints (its own PR's paths only) in the compose's Dokploy env: a PR has no admin
+    # to issue host files, and what the token opens is that PR's throwaway secrets.
+    DOKPLOY_ENV = "dokploy-env"
+
+
+DEFAULT_AGENT_CREDENTIALS_DIR = "/etc/finance-report/vault"
 
 
 @dataclass(frozen=True)
@@ -136,6 +186,7 @@ class Environment:
     stack: str
     kind: Kind
     name: str  # the environment's own name: pr-7, staging, production, local
+    site: Site  # where its servers are; decides the base domain's default and whether GitHub is reachable
     pr_number: int | None
     base_domain: str
     host: str
@@ -169,6 +220,19 @@ class Environment:
     # The image tag CI builds from a commit, `{sha7}` its first 7 hex digits; None: never built from a commit
     # (production deploys a released vX.Y.Z, local uses local tags).
     commit_tag_pattern: str | None
+    agent_auth: AgentAuth  # how the vault-agent sidecars authenticate
+    agent_credentials_dir: str  # HOST_FILE: the Dokploy host's directory of `<appName>.secret-id` files
+
+    def agent_secret_file(self, compose: str) -> str:
+        """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
+        return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
+
+    # What a compose asking for the host (privileged, host mounts, docker.sock, host network/pid, cap_add)
+    # meets: refused before any change (ENFORCE), or a warning (ADVISORY: PR runs, whose code is the PR's).
+    compose_policy: ComposePolicy
+    # Which Dokploy instance the workflows point this stack at: `preview` (DOKPLOY_PREVIEW_URL and keys,
+    # a server of its own, recommended: docs/security.md) or `main` (the one staging and production use).
+    dokploy_instance: str
 
     @property
     def shared_projects(self) -> tuple[str, ...]:
@@ -227,7 +291,7 @@ def _bool(config: Mapping[str, str], key: str, default: bool) -> bool:
         return True
     if low in ("false", "0", "no"):
         return False
-    raise ConfigError(f"config {key}={raw!r} is not a boolean; set it to true or false")
+    raise ConfigError(f"config {config_key(key)}={raw!r} is not a boolean; set it to true or false")
 
 
 def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
@@ -237,16 +301,16 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) ->
     try:
         value = int(str(raw))
     except ValueError:
-        raise ConfigError(f"config {key}={raw!r} is not an integer; set a whole number") from None
+        raise ConfigError(f"config {config_key(key)}={raw!r} is not an integer; set a whole number") from None
     if value < minimum:
-        raise ConfigError(f"config {key}={value} is below {minimum}; set a larger value")
+        raise ConfigError(f"config {config_key(key)}={value} is below {minimum}; set a larger value")
     return value
 
 
 def _url(config: Mapping[str, str], key: str, default: str, label: str | None = None) -> str:
     raw = str(config.get(key) or default).rstrip("/")
     if not _URL.match(raw):
-        raise ConfigError(f"config {label or key}={raw!r} is not an http(s) URL; set e.g. {default}")
+        raise ConfigError(f"config {label or config_key(key)}={raw!r} is not an http(s) URL; set e.g. {default}")
     return raw
 
 
@@ -270,7 +334,9 @@ def _data_path(raw: object, kind: Kind) -> str | None:
         return None
     path = str(raw).rstrip("/")
     if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
-        raise ConfigError(f"config dataPath={raw!r} is not an absolute host path; e.g. /data/finance_report")
+        raise ConfigError(
+            f"config financeReport:dataPath={raw!r} is not an absolute host path; e.g. /data/finance_report"
+        )
     if kind is Kind.PREVIEW:
         raise ConfigError("a pr-<N> stack keeps throwaway data in volumes; remove financeReport:dataPath")
     return path
@@ -280,7 +346,8 @@ def _id(where: str, raw: object) -> str:
     value = str(raw or "").strip()
     if not _DOKPLOY_ID.match(value):
         raise ConfigError(
-            f"config {where}={value!r} is not a Dokploy id (letters, digits, '-', '_'); copy it from Dokploy"
+            f"config {config_key(where)}={value!r} is not a Dokploy id (letters, digits, '-', '_'); "
+            "copy it from Dokploy"
         )
     return value
 
@@ -292,29 +359,35 @@ def _adoption(raw: object, kind: Kind, services: tuple[str, ...], owns: bool) ->
         try:
             raw = json.loads(raw)
         except ValueError:
-            raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape") from None
+            raise ConfigError(
+                "config financeReport:adopt is not an object; see docs/adoption.md for its shape"
+            ) from None
     if not isinstance(raw, Mapping):
-        raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape")
+        raise ConfigError("config financeReport:adopt is not an object; see docs/adoption.md for its shape")
     if kind is Kind.PREVIEW:
         raise ConfigError("a pr-<N> stack adopts nothing: it creates its own objects; remove financeReport:adopt")
     unknown = set(raw) - {"projects", "environment", "composes", "domains"}
     if unknown:
         raise ConfigError(
-            f"config adopt has unknown keys {sorted(unknown)}; use projects, environment, composes, domains"
+            f"config financeReport:adopt has unknown keys {sorted(unknown)}; "
+            "use projects, environment, composes, domains"
         )
 
     def table(key: str, allowed: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         items = raw.get(key) or {}
         if not isinstance(items, Mapping):
-            raise ConfigError(f"config adopt.{key} must map names to ids")
+            raise ConfigError(f"config financeReport:adopt.{key} must map names to ids")
         bad = sorted(set(items) - set(allowed))
         if bad:
-            raise ConfigError(f"config adopt.{key} names {bad}; this stack has only {list(allowed)}")
+            raise ConfigError(f"config financeReport:adopt.{key} names {bad}; this stack has only {list(allowed)}")
         return tuple(sorted((str(k), _id(f"adopt.{key}.{k}", v)) for k, v in items.items()))
 
     projects = table("projects", (PROJECT, PREVIEW_PROJECT))
     if projects and not owns:
-        raise ConfigError("only the stack that owns the shared projects adopts them; use financeReport:projectId here")
+        raise ConfigError(
+            "only the stack that owns the shared projects adopts them (financeReport:adopt.projects); "
+            "use financeReport:projectId here"
+        )
     env_id = raw.get("environment")
     return Adoption(
         projects=projects,
@@ -371,6 +444,16 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=True, readonly_variables=False),
         commit_tag="pr-{pr_number}-{sha7}",
+        agent_auth=AgentAuth.DOKPLOY_ENV,
+        # PR images live in their own GHCR packages (`<repository>-preview-<component>`): GITHUB_TOKEN's
+        # `packages: write` is per package, so PR jobs may write these and only read the release ones.
+        image_suffix="-preview",
+        # A PR renders its own compose: the compose policy only advises there (trusted code cannot run in
+        # a PR job); staging and production refuse a compose that asks for the host (components/compose/policy.py).
+        compose_policy="advisory",
+        # PR composes run on a Dokploy instance of their own when the workflows give one (DOKPLOY_PREVIEW_URL).
+        dokploy_instance="preview",
+        sites=(Site.HOSTED, Site.LOCAL),  # a PR environment also runs on the local servers (`make up STACK=pr-7`)
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -385,6 +468,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=("staging",),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=False),
         commit_tag="sha-{sha7}",
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -399,6 +487,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=True, own_environment=False, readonly_variables=True),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -413,6 +506,11 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         floating_tags=(),
         github=GithubSide(supported=False, own_environment=False, readonly_variables=False),
         commit_tag=None,
+        agent_auth=AgentAuth.HOST_FILE,
+        image_suffix="",
+        compose_policy="enforce",
+        dokploy_instance="main",
+        sites=(Site.LOCAL,),
     ),
 }
 
@@ -424,9 +522,10 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     name = stack
     row = _PER_KIND[kind]
 
-    base_domain = str(config.get("baseDomain") or DEFAULT_BASE_DOMAIN).lower()
+    site = site_for(stack, config)
+    base_domain = str(config.get("baseDomain") or _PER_SITE[site].base_domain).lower()
     if not _DOMAIN.match(base_domain):
-        raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
+        raise ConfigError(f"config financeReport:baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
 
     data = row["data"]
@@ -442,21 +541,21 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     managers = row["managers"]
     assert isinstance(managers, Managers)
-    if "manageGithub" in config:
-        managers = Managers(
-            dokploy=managers.dokploy,
-            vault=managers.vault,
-            github=_bool(config, "manageGithub", managers.github),
-            registry=managers.registry,
-        )
+    # GitHub is managed where the kind has a GitHub side and the site can reach it, unless config says otherwise.
+    github_default = managers.github and _PER_SITE[site].github
+    managers = dataclasses.replace(managers, github=_bool(config, "manageGithub", github_default))
 
     api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
     if api_path.endswith("/"):
-        raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
+        raise ConfigError(
+            f"config financeReport:apiPath={api_path!r} must start with '/' and not end with one, e.g. /api"
+        )
 
     owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
     if owns and kind is Kind.PREVIEW:
-        raise ConfigError(f"stack {stack} is a PR stack and can never own the shared projects; unset ownsProjects")
+        raise ConfigError(
+            f"stack {stack} is a PR stack and can never own the shared projects; unset financeReport:ownsProjects"
+        )
     project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
@@ -470,6 +569,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         stack=stack,
         kind=kind,
         name=name,
+        site=site,
         pr_number=pr_number,
         base_domain=base_domain,
         host=host,
@@ -483,7 +583,8 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         image_policy=ImagePolicy(str(row["image_policy"])),
         image_repository=_matching(
             config, "imageRepository", DEFAULT_IMAGE_REPOSITORY, _IMAGE_REPOSITORY, DEFAULT_IMAGE_REPOSITORY
-        ),
+        )
+        + str(row["image_suffix"]),
         image_tag=tag,
         vault_prefix=f"finance_report/{name}",
         vault_mount=_matching(config, "vaultMount", "secret", _VAULT_MOUNT, "secret"),
@@ -505,13 +606,49 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         floating_tags=floating_tags,
         github=github,
         commit_tag_pattern=commit_tag_pattern(stack),
+        agent_auth=AgentAuth(str(row["agent_auth"])),
+        agent_credentials_dir=_agent_dir(config.get("vaultAgentCredentialsDir")),
+        compose_policy=ComposePolicy(str(row["compose_policy"])),
+        dokploy_instance=str(row["dokploy_instance"]),
     )
+
+
+def _agent_dir(raw: object) -> str:
+    path = str(raw or DEFAULT_AGENT_CREDENTIALS_DIR).rstrip("/")
+    if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
+        raise ConfigError(
+            f"config vaultAgentCredentialsDir={raw!r} is not an absolute host path; "
+            f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
+        )
+    return path
+
+
+def site_for(stack: str, config: Mapping[str, Any] | None = None) -> Site:
+    """Where a stack's servers are: config `site`, else its kind's default; a site its kind cannot use is refused."""
+    kind, _ = parse_stack(stack)
+    allowed = _PER_KIND[kind]["sites"]
+    assert isinstance(allowed, tuple)
+    raw = str((config or {}).get("site") or allowed[0].value).strip().lower()
+    if raw not in {s.value for s in Site}:
+        raise ConfigError(f"config site={raw!r} is not a site; set it to {' or '.join(s.value for s in Site)}")
+    if Site(raw) not in allowed:
+        raise ConfigError(
+            f"stack {stack} cannot run on the {raw} site; it runs on {' or '.join(s.value for s in allowed)}: "
+            "unset financeReport:site"
+        )
+    return Site(raw)
 
 
 def data_protected(stack: str) -> bool:
     """Whether a stack's data-bearing objects are protected (for the policy pack, which sees only URNs)."""
     kind, _ = parse_stack(stack)
     return bool(_PER_KIND[kind]["protect"])
+
+
+def compose_policy_of(stack: str) -> ComposePolicy:
+    """How a stack meets a compose that asks for the host (for the policy pack, which sees only URNs)."""
+    kind, _ = parse_stack(stack)
+    return ComposePolicy(str(_PER_KIND[kind]["compose_policy"]))
 
 
 def requires_digest_images(stack: str) -> bool:

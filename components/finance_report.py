@@ -11,7 +11,8 @@ Dokploy projects, the id of the project its environment lives in - and creates, 
     the app's two domains on one host (api -> backend:8000, web -> frontend:3000)
     one deployment per compose; app's compose and deployment come after postgres' and redis' deployments
 
-Every compose's Dokploy env holds one value, the service's VAULT_APP_TOKEN, as a Pulumi secret.
+A compose's Dokploy env holds what the Vault component says its vault-agent needs: nothing on staging,
+production and local (their agents read a host-issued AppRole secret_id), a PR's own token on pr-<N>.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import pulumi
 
 from components import dokploy
 from components.compose import Images, domains, plan
-from components.compose.render import VAULT_TOKEN_KEY
 from components.environment import Environment
 
 DATA_SERVICES = ("postgres", "redis")
@@ -37,9 +37,9 @@ class ImageRefs(Protocol):
 
 
 class ServiceTokens(Protocol):
-    """What FinanceReport needs of the Vault component: service -> VAULT_APP_TOKEN (a secret)."""
+    """What FinanceReport needs of the Vault component: service -> its compose's Dokploy env (secret values)."""
 
-    tokens: dict[str, pulumi.Output[str]]
+    agent_env: dict[str, dict[str, pulumi.Output[str]]]
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,9 @@ class FinanceReport(pulumi.ComponentResource):
                 f"stack {env.stack}: an owner stack creates the shared projects and takes no project_id; "
                 "every other stack needs one"
             )
-        missing = [s for s in env.services if s not in args.vault.tokens]
+        missing = [s for s in env.services if s not in args.vault.agent_env]
         if missing:
-            raise ValueError(f"no Vault token for service(s) {missing} of {env.name}")
+            raise ValueError(f"no vault-agent env for service(s) {missing} of {env.name}")
         super().__init__("financeReport:index:FinanceReport", name, None, opts)
         self.env = env
 
@@ -115,7 +115,7 @@ class FinanceReport(pulumi.ComponentResource):
                 description=f"Finance Report {env.name}: {f.name}",
                 compose_file=texts[f.name],
                 compose_type=f.compose_type,
-                env={VAULT_TOKEN_KEY: args.vault.tokens[f.name]},
+                env=args.vault.agent_env[f.name],
                 app_name=env.compose_app_name(f.name),
                 delete_volumes=env.delete_volumes_on_destroy,
                 adopt_id=env.adoption.compose(f.name),

@@ -2,13 +2,21 @@
 
 Who owns what:
 - the one long-lived owner stack (`env.owns_projects`: staging) owns the shared objects, protected:
-  `main`'s ruleset and the environments `staging`, `production`, `production-readonly`, `staging-preview`
-  (PR previews) and `pr-reaper`. It owns
-  production's gate too because GitHub silently creates a missing environment, unprotected, the first
-  time a job names it: the gate must exist before production's first run, and staging runs first.
+  `main`'s ruleset (required checks, a reviewed pull request), the release tags' ruleset (only the release
+  GitHub App may create, move or delete `v*` tags) and the environments `staging`, `production`,
+  `production-readonly`, `staging-preview` (PR previews) and `pr-reaper`. It owns production's gate too
+  because GitHub silently creates a missing environment, unprotected, the first time a job names it: the
+  gate must exist before production's first run, and staging runs first.
 - every stack owns its own variables (stack name, URL) in its environment(s);
 - a PR stack owns `pr-<N>` and its variables, created by `pulumi up` and deleted by `pulumi destroy`.
 No secret is ever written to GitHub: credentials come from Vault through OIDC at run time.
+
+The gates, and why each (docs/security.md): a release tag starts production's plan and is what the
+`production-readonly` and `production` environments admit, so who may create one is a gate. The tag
+ruleset has exactly one bypass actor, the release GitHub App, whose private key is a secret of the
+`staging` environment only (main's code); `staging.yml` mints the App's token to tag, and, because the
+App is not GITHUB_TOKEN, its tag push does start `production.yml`. Everything that admits tags has
+required reviewers.
 
 `pulumi_github` is imported inside the component only, so a stack without GitHub never needs its plugin.
 """
@@ -35,6 +43,8 @@ GITHUB_ACTIONS_APP_ID = 15368
 
 MAIN_BRANCH = "main"
 RELEASE_TAG_PATTERN = "v*.*.*"  # GitHub's fnmatch syntax; the program itself then insists on vX.Y.Z
+RELEASE_TAG_REFS = "refs/tags/v*"  # the tag ruleset covers every v-tag, not only well-formed ones
+MAIN_REVIEWS = 1  # approving reviews a pull request into main needs (the last pusher's excluded)
 READONLY_ENVIRONMENT = "production-readonly"
 PREVIEW_ENVIRONMENT = "staging-preview"
 REAPER_ENVIRONMENT = "pr-reaper"
@@ -84,9 +94,14 @@ def plan_for(env: Environment) -> GithubPlan:
         gates = (
             EnvironmentSpec("staging", branch_patterns=(MAIN_BRANCH,), shared=True),
             EnvironmentSpec("production", tag_patterns=(RELEASE_TAG_PATTERN,), reviewed=True, shared=True),
-            # Production's plan job runs on the release tag before approval, and drift runs from main.
+            # Production's plan job runs on the release tag before approval, and drift runs from main. It
+            # admits tags, so it is reviewed too: a tag alone never reaches production's KV or keys.
             EnvironmentSpec(
-                READONLY_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), tag_patterns=(RELEASE_TAG_PATTERN,), shared=True
+                READONLY_ENVIRONMENT,
+                branch_patterns=(MAIN_BRANCH,),
+                tag_patterns=(RELEASE_TAG_PATTERN,),
+                reviewed=True,
+                shared=True,
             ),
             # PR previews run on PR branches: no branch policy; its Vault role can only decrypt staging's state.
             EnvironmentSpec(PREVIEW_ENVIRONMENT, shared=True),
@@ -107,12 +122,13 @@ class Reviewers:
     users: tuple[int | str, ...] = ()
     teams: tuple[int | str, ...] = ()
 
-    def validate(self) -> None:
+    def validate(self, stack: str) -> None:
         count = len(self.users) + len(self.teams)
         if count == 0:
             raise GithubConfigError(
-                "the production environment needs at least one required reviewer; "
-                "pass reviewers (GitHub logins or ids) to the GitHub component"
+                "the production environment needs at least one required reviewer; set "
+                "financeReport:productionReviewers on this stack ({users: [<GitHub login or id>], teams: [...]}), "
+                f"e.g. `make init-stack STACK={stack} REVIEWERS=<login>`"
             )
         if count > MAX_REVIEWERS:
             raise GithubConfigError(f"{count} production reviewers given; GitHub allows at most {MAX_REVIEWERS}")
@@ -127,6 +143,8 @@ class GithubArgs:
     reviewers: Reviewers = field(default_factory=Reviewers)
     wait_timer_minutes: int | None = None
     required_checks: tuple[str, ...] = REQUIRED_CHECKS
+    # The release GitHub App (its numeric app id): the only actor that may create `v*` tags.
+    release_app_id: int | None = None
 
     def validate(self, plan: GithubPlan) -> None:
         if not self.owner or not self.repository or "/" in self.repository:
@@ -135,13 +153,18 @@ class GithubArgs:
                 "give both, the repository without its owner"
             )
         if any(spec.reviewed for spec in plan.environments):
-            self.reviewers.validate()
+            self.reviewers.validate(self.environment.stack)
         if self.wait_timer_minutes is not None and not 0 <= self.wait_timer_minutes <= MAX_WAIT_TIMER_MINUTES:
             raise GithubConfigError(
                 f"wait timer {self.wait_timer_minutes} min is outside 0..{MAX_WAIT_TIMER_MINUTES} (GitHub's limit)"
             )
         if plan.owns_main_protection and not self.required_checks:
             raise GithubConfigError("main's protection needs at least one required CI check name")
+        if plan.owns_main_protection and (not isinstance(self.release_app_id, int) or self.release_app_id <= 0):
+            raise GithubConfigError(
+                "the release tags' ruleset needs the release GitHub App's id: create the App (docs/security.md), "
+                "then `pulumi config set financeReport:releaseAppId <app id>` on the owner stack"
+            )
 
 
 def preflight(args: GithubArgs) -> GithubPlan:
@@ -158,6 +181,7 @@ class GithubRepository(pulumi.ComponentResource):
     environment_names: pulumi.Output[list[str]]
     variable_names: pulumi.Output[list[str]]
     main_ruleset_id: pulumi.Output[str] | None
+    tag_ruleset_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: GithubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         plan = preflight(args)
@@ -186,6 +210,7 @@ class GithubRepository(pulumi.ComponentResource):
                 )
             )
         self.main_ruleset_id = self._main_ruleset(name).id if plan.owns_main_protection else None
+        self.tag_ruleset_id = self._tag_ruleset(name).id if plan.owns_main_protection else None
 
         self.environment_names = pulumi.Output.all(*[e.environment for e in envs.values()]).apply(list)
         self.variable_names = pulumi.Output.all(*[v.variable_name for v in variables]).apply(list)
@@ -194,6 +219,7 @@ class GithubRepository(pulumi.ComponentResource):
                 "environment_names": self.environment_names,
                 "variable_names": self.variable_names,
                 "main_ruleset_id": self.main_ruleset_id,
+                "tag_ruleset_id": self.tag_ruleset_id,
             }
         )
 
@@ -278,6 +304,35 @@ class GithubRepository(pulumi.ComponentResource):
                 required_status_checks=github.RepositoryRulesetRulesRequiredStatusChecksArgs(
                     required_checks=checks, strict_required_status_checks_policy=True
                 ),
+                # Nobody lands code on main alone: a writer's PR needs someone else's approval of its last push.
+                pull_request=github.RepositoryRulesetRulesPullRequestArgs(
+                    required_approving_review_count=MAIN_REVIEWS,
+                    dismiss_stale_reviews_on_push=True,
+                    require_last_push_approval=True,
+                    require_code_owner_review=False,
+                    required_review_thread_resolution=False,
+                ),
             ),
+            bypass_actors=[],  # no one, admins included
+            opts=self._child(protect=True),
+        )
+
+    def _tag_ruleset(self, name: str) -> pulumi_github.RepositoryRuleset:
+        github, args = self._github, self._args
+        return github.RepositoryRuleset(
+            f"{name}-release-tags-ruleset",
+            repository=args.repository,
+            name="release tags (finance-report)",
+            target="tag",
+            enforcement="active",
+            conditions=github.RepositoryRulesetConditionsArgs(
+                ref_name=github.RepositoryRulesetConditionsRefNameArgs(includes=[RELEASE_TAG_REFS], excludes=[])
+            ),
+            rules=github.RepositoryRulesetRulesArgs(creation=True, update=True, deletion=True, non_fast_forward=True),
+            bypass_actors=[
+                github.RepositoryRulesetBypassActorArgs(
+                    actor_id=args.release_app_id, actor_type="Integration", bypass_mode="always"
+                )
+            ],
             opts=self._child(protect=True),
         )

@@ -5,18 +5,26 @@
   compose uses it by tag. The program builds only when asked to (`BuildOptions`), and then needs Docker.
 - production (`VERIFY_DIGEST`): never built. The release tag vX.Y.Z must exist for both images; the
   program looks both up over the OCI distribution API *before registering anything* and the compose gets
-  `<repo>-<component>@sha256:<digest>` only, so what runs is exactly what staging ran and was approved.
+  `<repo>-<component>@sha256:<digest>` only. A tag is not proof (any job with `packages: write` can move
+  it), so each digest must also equal the one staging recorded in Vault when it released vX.Y.Z
+  (`record_release`, under a path only staging's identity writes, once): a moved tag is refused.
 - local (`LOCAL_TAG`): by tag, no registry check.
+Where the images are built from (`AppSource`): this repository's `apps/` when it holds one (the Finance
+Report monorepo), otherwise the Finance Report repository named by the workflows' `APP_REPOSITORY`/`APP_REF`
+variables, checked out beside this one at `APP_CHECKOUT` (this program as a separate infrastructure repository).
 `release_images` is the release step: the same manifests get the tag vX.Y.Z through the registry API.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
 import pulumi
@@ -28,6 +36,10 @@ from components.plugins import require_plugin
 COMPONENTS: tuple[str, ...] = ("backend", "frontend")
 RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _DIGEST_REF = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
+APPS_DIR = "apps"  # the Finance Report repository keeps backend/ and frontend/ here
+APP_CHECKOUT = ".app-source"  # where a workflow checks the Finance Report repository out when this one has no apps/
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
 
 # (image without tag, tag) -> digest of what the tag points to
 Resolver = Callable[[str, str], str]
@@ -58,9 +70,41 @@ def is_digest_reference(ref: str) -> bool:
 
 
 @dataclass(frozen=True)
+class AppSource:
+    """The Finance Report source the images are built from: this checkout, or the app repository beside it."""
+
+    repository: str = ""  # owner/name to check out at APP_CHECKOUT; "" when this checkout holds apps/
+    ref: str = ""  # its branch, tag or commit; "" its default branch
+
+    @property
+    def root(self) -> str:
+        """The directory holding `apps/`, relative to the workspace."""
+        return APP_CHECKOUT if self.repository else "."
+
+
+def app_source(workspace: Path, repository: str | None = None, ref: str | None = None) -> AppSource:
+    """This repository when it holds `apps/` (the monorepo); otherwise the repository the variables name."""
+    if (workspace / APPS_DIR).is_dir():
+        return AppSource()
+    repository, ref = (repository or "").strip(), (ref or "").strip()
+    if not repository:
+        raise ImagePolicyError(
+            f"this repository has no {APPS_DIR}/ to build images from; set the repository variable APP_REPOSITORY "
+            "to the Finance Report repository (owner/name) and APP_REF to its branch or tag"
+        )
+    if not _GITHUB_REPOSITORY.fullmatch(repository):
+        raise ImagePolicyError(
+            f"APP_REPOSITORY={repository!r} is not a GitHub owner/name, e.g. wangzitian0/finance_report"
+        )
+    if ref and (not _GIT_REF.fullmatch(ref) or ".." in ref):
+        raise ImagePolicyError(f"APP_REF={ref!r} is not a branch, tag or commit name; e.g. main or v1.2.3")
+    return AppSource(repository=repository, ref=ref)
+
+
+@dataclass(frozen=True)
 class BuildSpec:
     component: str
-    context: str  # relative to the application repository's root
+    context: str  # relative to the workspace (the checkout the workflow builds in)
     tags: tuple[str, ...]  # full references to push
     build_args: Mapping[str, str]
 
@@ -72,8 +116,8 @@ _NEVER_BUILT: Mapping[ImagePolicy, str] = {
 }
 
 
-def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
-    """What CI builds and pushes for this environment (the workflows' helpers print it)."""
+def build_plan(env: Environment, source: AppSource | None = None) -> tuple[BuildSpec, ...]:
+    """What CI builds and pushes for this environment, from `source` (default: this checkout's apps/)."""
     if env.image_policy is not ImagePolicy.BUILD:
         raise ImagePolicyError(
             f"stack {env.stack} never builds images ({env.image_policy.value}); " + _NEVER_BUILT[env.image_policy]
@@ -82,7 +126,7 @@ def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
     return tuple(
         BuildSpec(
             component=c,
-            context=f"apps/{c}",
+            context=posixpath.normpath(f"{(source or AppSource()).root}/{APPS_DIR}/{c}"),
             tags=tuple(f"{image_name(env, c)}:{t}" for t in tags),
             build_args=build_args(env, c),
         )
@@ -90,12 +134,88 @@ def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
     )
 
 
+# ---- release records: the digests staging released, kept in Vault ------------------------------------
+
+
+class KvStore(Protocol):
+    """What the release records need of Vault (components.vault.client.VaultClient)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def kv_read(self, mount: str, path: str) -> tuple[dict[str, str] | None, int]: ...
+
+    def kv_write(self, mount: str, path: str, data: Mapping[str, str], cas: int) -> int: ...
+
+
+class UnreleasedImage(ImagePolicyError):
+    """Production asked for a digest staging never recorded for that version (a moved or forged tag)."""
+
+
+@dataclass(frozen=True)
+class ReleaseRecords:
+    """`<mount>/finance_report/release/<version>` = {component: digest}: written once by staging's identity
+    (its policy has create but not update there), read by production's. Nothing a PR job holds can write it."""
+
+    store: KvStore
+    mount: str = "secret"
+
+    def where(self, version: str) -> str:
+        from components.vault.authority import release_path
+
+        return f"{self.mount}/{release_path(version)}"
+
+    def read(self, version: str) -> dict[str, str] | None:
+        from components.vault.authority import release_path
+
+        return self.store.kv_read(self.mount, release_path(version))[0]
+
+    def record(self, version: str, digests: Mapping[str, str]) -> None:
+        """Record a release once. The same digests again is a no-op; other digests are refused."""
+        from components.vault.authority import release_path
+
+        if not RELEASE_TAG.fullmatch(version):
+            raise ImagePolicyError(f"release version {version!r} is not vX.Y.Z; nothing was recorded")
+        current = self.read(version)
+        if current is not None:
+            if current == dict(digests):
+                return
+            raise ImagePolicyError(
+                f"release {version} is already recorded at {self.where(version)} with other digests; a release "
+                "is never re-recorded (cut a new version)"
+            )
+        self.store.kv_write(self.mount, release_path(version), dict(digests), cas=0)  # cas=0: create only
+
+
+def released_resolver(resolve: Resolver, records: ReleaseRecords) -> Resolver:
+    """Production's resolver: the registry's digest for the tag, accepted only if staging recorded it."""
+
+    def check(image: str, tag: str) -> str:
+        digest = resolve(image, tag)
+        component = image.rsplit("-", 1)[-1]
+        recorded = (records.read(tag) or {}).get(component)
+        if recorded is None:
+            raise UnreleasedImage(
+                f"{image}:{tag} was never released by staging (no {component} digest at {records.where(tag)}); "
+                "deploy only a version staging's workflow released; nothing was changed"
+            )
+        if recorded != digest:
+            raise UnreleasedImage(
+                f"{image}:{tag} points to {digest}, but staging released {recorded} as {tag} "
+                f"({records.where(tag)}): the tag was moved after the release; refusing it, nothing was changed"
+            )
+        return digest
+
+    return check
+
+
 def registry_resolver(credentials: Credentials | None = None, **client_kw: object) -> Resolver:
-    """Resolve through the registry API; credentials default to the environment (see Credentials.from_environ)."""
+    """Resolve through the registry API; credentials default to the environment's read-only ones
+    (Credentials.for_reading)."""
 
     def resolve(image: str, tag: str) -> str:
         name = ImageName.parse(image)
-        creds = credentials or Credentials.from_environ(name.registry)
+        creds = credentials or Credentials.for_reading(name.registry)
         with RegistryClient(name.registry, credentials=creds, **client_kw) as client:  # type: ignore[arg-type]
             return client.resolve(name.repository, tag)
 
@@ -152,7 +272,7 @@ def release_images(
         raise ImagePolicyError(f"release version {version!r} is not vX.Y.Z (e.g. v1.0.45); nothing was tagged")
     name = ImageName.parse(f"{repository}-{components[0]}")
     own = client is None
-    client = client or RegistryClient(name.registry, credentials=Credentials.from_environ(name.registry))
+    client = client or RegistryClient(name.registry, credentials=Credentials.for_pushing(name.registry))
     try:
         repos = {c: ImageName.parse(f"{repository}-{c}").repository for c in components}
         sources = {}
@@ -253,7 +373,7 @@ class Images(pulumi.ComponentResource):
         import pulumi_docker_build as docker_build
 
         registry = ImageName.parse(image_name(env, COMPONENTS[0])).registry
-        creds = creds or Credentials.from_environ(registry)
+        creds = creds or Credentials.for_pushing(registry)
         registries = (
             [
                 docker_build.RegistryArgs(

@@ -86,12 +86,31 @@ class Credentials:
         return f"Credentials(username={self.username!r})"
 
     @classmethod
-    def from_environ(cls, registry: str) -> Credentials | None:
-        """REGISTRY_USERNAME/REGISTRY_PASSWORD; for ghcr.io also GITHUB_ACTOR/GITHUB_TOKEN (what a job gets)."""
-        user, password = os.environ.get("REGISTRY_USERNAME"), os.environ.get("REGISTRY_PASSWORD")
-        if not (user and password) and registry == "ghcr.io":
-            user, password = os.environ.get("GITHUB_ACTOR"), os.environ.get("GITHUB_TOKEN")
-        return cls(user, password) if user and password else None
+    def for_reading(cls, registry: str) -> Credentials | None:
+        """What digest lookups use: REGISTRY_READ_USERNAME/REGISTRY_READ_PASSWORD; for ghcr.io also
+        GHCR_READ_TOKEN (a read:packages token, user GITHUB_ACTOR); else the explicit REGISTRY_* pair.
+
+        Never GITHUB_TOKEN: in the jobs that plan staging and production it holds the GitHub admin token the
+        github provider needs, which must not double as a registry password (a read needs no write power)."""
+        found = _pair("REGISTRY_READ_USERNAME", "REGISTRY_READ_PASSWORD")
+        if found is None and registry == "ghcr.io" and os.environ.get("GHCR_READ_TOKEN"):
+            found = (os.environ.get("GITHUB_ACTOR") or "github-actions", os.environ["GHCR_READ_TOKEN"])
+        found = found or _pair("REGISTRY_USERNAME", "REGISTRY_PASSWORD")
+        return cls(*found) if found else None
+
+    @classmethod
+    def for_pushing(cls, registry: str) -> Credentials | None:
+        """What re-tagging and builds use: REGISTRY_USERNAME/REGISTRY_PASSWORD; for ghcr.io also
+        GITHUB_ACTOR/GITHUB_TOKEN (the release job's own token, with `packages: write`)."""
+        found = _pair("REGISTRY_USERNAME", "REGISTRY_PASSWORD")
+        if found is None and registry == "ghcr.io":
+            found = _pair("GITHUB_ACTOR", "GITHUB_TOKEN")
+        return cls(*found) if found else None
+
+
+def _pair(user_var: str, password_var: str) -> tuple[str, str] | None:
+    user, password = os.environ.get(user_var), os.environ.get(password_var)
+    return (user, password) if user and password else None
 
 
 @dataclass(frozen=True)
@@ -265,7 +284,8 @@ class RegistryClient:
             who = f"user {self.credentials.username!r}" if self.credentials else "anonymous access"
             raise RegistryAuthError(
                 f"registry {self.registry} refused the credentials ({who}) at {realm} (HTTP {resp.status_code}); "
-                "check REGISTRY_USERNAME/REGISTRY_PASSWORD (for ghcr.io a token with read:packages, write to re-tag)"
+                "check REGISTRY_READ_USERNAME/REGISTRY_READ_PASSWORD or GHCR_READ_TOKEN (read:packages) for lookups, "
+                "REGISTRY_USERNAME/REGISTRY_PASSWORD (write:packages) to re-tag"
             )
         if resp.status_code != 200:
             raise RegistryError(f"token service {realm} answered HTTP {resp.status_code}")

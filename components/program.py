@@ -20,6 +20,7 @@ import pulumi
 
 from components import dokploy
 from components.compose import templates
+from components.compose.policy import check_environment as check_compose_policy
 from components.config_keys import MODEL_KEYS, VAULT_KEYS, unknown_key_message
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
@@ -27,10 +28,19 @@ from components.dokploy.markers import marker_for, split_description
 from components.environment import ConfigError, Environment, environment_for, owner_stacks
 from components.finance_report import FinanceReport, FinanceReportArgs
 from components.github import GithubArgs, GithubConfigError, GithubRepository, Reviewers
-from components.images import ImagePolicyError, Images, ImagesArgs, Resolver, registry_resolver
+from components.images import (
+    ImagePolicyError,
+    Images,
+    ImagesArgs,
+    ReleaseRecords,
+    Resolver,
+    registry_resolver,
+    released_resolver,
+)
 from components.oci import RegistryError
 from components.plugins import MissingPluginError
 from components.vault.authority import Access
+from components.vault.client import VaultClient
 from components.vault.component import VaultSecrets, VaultSecretsArgs
 from components.vault.connection import VaultConnection
 from components.vault.errors import VaultError
@@ -195,7 +205,7 @@ def vault_access(dry_run: bool) -> Access:
         try:
             return Access(raw)
         except ValueError:
-            raise ConfigError(f"config vaultAccess={raw!r} is not one of write, read, none") from None
+            raise ConfigError(f"config financeReport:vaultAccess={raw!r} is not one of write, read, none") from None
     return Access.READ if dry_run else Access.WRITE
 
 
@@ -227,10 +237,12 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
         vault_preflight(env, connection, vault_access(dry_run), endpoints=vault_endpoints(env))
         resolver: Resolver | None = None
         if env.managers.registry:
-            resolver = functools.cache(registry_resolver())
+            # Digest-pinned images must also be the ones staging recorded for this version (a tag can move).
+            records = ReleaseRecords(VaultClient.connect(connection), env.vault_mount)
+            resolver = functools.cache(released_resolver(registry_resolver(), records))
             for component in ("backend", "frontend"):
                 resolver(f"{env.image_repository}-{component}", env.image_tag)
-    except (DokployError, VaultError, RegistryError) as exc:  # each is one line already; keep it one
+    except (DokployError, VaultError, RegistryError, ImagePolicyError) as exc:  # each one line already; keep it one
         raise PreflightError(" ".join(str(exc).split())) from None
     return Checked(project_id=project_id, resolver=resolver)
 
@@ -256,6 +268,7 @@ def github_args(env: Environment) -> GithubArgs:
         owner=owner,
         repository=repository,
         reviewers=Reviewers(users=tuple(reviewers.get("users") or ()), teams=tuple(reviewers.get("teams") or ())),
+        release_app_id=cfg.get_int("releaseAppId"),
     )
 
 
@@ -283,6 +296,7 @@ def export(outputs: Mapping[str, object]) -> None:
 def run() -> None:
     try:
         env = read_model()
+        check_compose_policy(env)  # a compose asking for the host: refused here, where the model enforces it
         if env.managers.github:
             github_args(env)  # its config is checked with the rest, before any server is asked
         connection = vault_connection()

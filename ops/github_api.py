@@ -1,7 +1,8 @@
 """The handful of GitHub REST calls the workflows make through ops (httpx, the job's token).
 
-Comments and the drift issue are found by the hidden marker their body starts with, so a re-run edits
-the one we made instead of adding another.
+Comments and the drift issue are found by the hidden marker their body starts with AND by their author:
+only what the bot identity wrote is ours. Anyone can paste our marker into a comment or an issue; matching
+the marker alone would let them steer which text we overwrite (or which issue we close).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import httpx
 from ops.comments import marker
 from ops.reaper import PrState
 
+# The login GitHub shows for writes made with a job's GITHUB_TOKEN. A GitHub App posts as `<slug>[bot]`:
+# set GITHUB_BOT_LOGIN then. (GITHUB_TOKEN cannot call /user, so the login is configured, not asked.)
+DEFAULT_BOT_LOGIN = "github-actions[bot]"
+
 
 class GitHub:
     def __init__(
@@ -22,8 +27,10 @@ class GitHub:
         *,
         api_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        bot_login: str | None = None,
     ) -> None:
         self.repository = repository
+        self.bot_login = bot_login or os.environ.get("GITHUB_BOT_LOGIN") or DEFAULT_BOT_LOGIN
         self._http = httpx.Client(
             base_url=api_url or os.environ.get("GITHUB_API_URL", "https://api.github.com"),
             headers={
@@ -52,12 +59,20 @@ class GitHub:
                 break
         return out
 
+    def _ours(self, item: dict, key: str) -> bool:
+        """Written by the bot identity and starting with our marker for `key`."""
+        user = item.get("user") or {}
+        return (
+            user.get("login") == self.bot_login
+            and user.get("type") == "Bot"
+            and str(item.get("body") or "").startswith(marker(key))
+        )
+
     # ---- PR comments -------------------------------------------------------------------------------
     def upsert_comment(self, number: int, key: str, body: str) -> str:
-        """Edit the comment whose body starts with our marker for `key`, or create it. Returns 'created'/'updated'."""
-        tag = marker(key)
+        """Edit the bot's comment that starts with our marker for `key`, or create it. Returns 'created'/'updated'."""
         for comment in self._paged(f"/repos/{self.repository}/issues/{number}/comments"):
-            if str(comment.get("body", "")).startswith(tag):
+            if self._ours(comment, key):
                 r = self._http.patch(f"/repos/{self.repository}/issues/comments/{comment['id']}", json={"body": body})
                 r.raise_for_status()
                 return "updated"
@@ -67,9 +82,8 @@ class GitHub:
 
     # ---- the drift issue ---------------------------------------------------------------------------
     def upsert_issue(self, key: str, title: str, body: str, labels: list[str]) -> str:
-        tag = marker(key)
         for issue in self._paged(f"/repos/{self.repository}/issues", state="open"):
-            if "pull_request" not in issue and str(issue.get("body") or "").startswith(tag):
+            if "pull_request" not in issue and self._ours(issue, key):
                 r = self._http.patch(
                     f"/repos/{self.repository}/issues/{issue['number']}", json={"title": title, "body": body}
                 )
@@ -80,9 +94,8 @@ class GitHub:
         return "created"
 
     def close_issue(self, key: str, comment: str) -> bool:
-        tag = marker(key)
         for issue in self._paged(f"/repos/{self.repository}/issues", state="open"):
-            if "pull_request" not in issue and str(issue.get("body") or "").startswith(tag):
+            if "pull_request" not in issue and self._ours(issue, key):
                 n = issue["number"]
                 self._http.post(
                     f"/repos/{self.repository}/issues/{n}/comments", json={"body": comment}

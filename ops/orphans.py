@@ -32,6 +32,7 @@ class DokployObject:
     id: str
     name: str
     description: str | None
+    environment: str = ""  # the name of the Dokploy environment it sits in (itself, for an environment)
 
     @property
     def marker(self) -> str | None:
@@ -64,6 +65,13 @@ def markers_in_state(export: str | dict[str, Any]) -> set[str]:
         walk(res.get("inputs"))
         walk(res.get("outputs"))
     return found
+
+
+def stack_objects(objects: Iterable[DokployObject], stack: str) -> list[DokployObject]:
+    """What the reaper deletes for a PR stack, decided by base-branch code from Dokploy alone (never from the
+    stack's state, which the PR can write): marked objects in the preview project that sit in the
+    environment named after the stack, or that name the stack. Unmarked objects (made by hand) stay."""
+    return [o for o in objects if o.marker and (o.environment == stack or o.named_stack == stack)]
 
 
 def select_orphans(
@@ -109,13 +117,16 @@ class PreviewProject:
                 for compose in env.get("compose") or []:
                     out.append(
                         DokployObject(
-                            "compose", compose["composeId"], compose.get("name", ""), compose.get("description")
+                            "compose",
+                            compose["composeId"],
+                            compose.get("name", ""),
+                            compose.get("description"),
+                            env.get("name", ""),
                         )
                     )
                 if not env.get("isDefault"):  # the default environment cannot be deleted and is not ours
-                    out.append(
-                        DokployObject("environment", env["environmentId"], env.get("name", ""), env.get("description"))
-                    )
+                    name = env.get("name", "")
+                    out.append(DokployObject("environment", env["environmentId"], name, env.get("description"), name))
         return out
 
     def delete(self, obj: DokployObject) -> None:
@@ -139,3 +150,31 @@ class PreviewProject:
 def delete_order(orphans: list[tuple[DokployObject, str]]) -> list[tuple[DokployObject, str]]:
     """Composes before environments: Dokploy refuses to remove an environment that still has services."""
     return sorted(orphans, key=lambda pair: pair[0].kind != "compose")
+
+
+class PreviewSecrets:
+    """A PR stack's KV secrets, purged through Vault's API (hvac) with the reaper's PR-scoped token."""
+
+    def __init__(self, address: str, token: str, *, mount: str = "secret") -> None:
+        import hvac
+
+        self._kv = hvac.Client(url=address, token=token).secrets.kv.v2
+        self._mount = mount
+
+    def purge(self, prefix: str) -> list[str]:
+        """Delete every secret (all versions and metadata) directly under `prefix`; returns their paths."""
+        import hvac
+
+        try:
+            keys = self._kv.list_secrets(path=prefix, mount_point=self._mount)["data"]["keys"]
+        except hvac.exceptions.InvalidPath:
+            return []
+        gone = []
+        for key in keys:
+            path = f"{prefix}/{key.rstrip('/')}"
+            if key.endswith("/"):
+                gone += self.purge(path)
+                continue
+            self._kv.delete_metadata_and_all_versions(path=path, mount_point=self._mount)
+            gone.append(path)
+        return gone

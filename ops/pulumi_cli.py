@@ -1,7 +1,12 @@
 """The `pulumi` commands ops runs itself (the reaper, the drift check, reading history).
 
-Always `--non-interactive`, always an explicit `--stack`; the backend, credentials and Vault token come
-from the job's environment (PULUMI_BACKEND_URL, AWS_*, VAULT_ADDR/VAULT_TOKEN).
+Always `--non-interactive`, always an explicit `--stack`; the backend and its credentials come from the
+job's environment (PULUMI_BACKEND_URL, AWS_*).
+
+The child process gets an allow-list of that environment, never all of it: the state commands (`stack ls`,
+`export`, `history`, `stack rm`) get the backend's variables only; only a command that runs the program
+(the drift preview) also gets the program's credentials. So a token the caller holds for its own API calls
+(the reaper's GH_ENVIRONMENTS_TOKEN, GITHUB_TOKEN, a Vault token) never reaches the engine or a plugin.
 """
 
 from __future__ import annotations
@@ -25,10 +30,37 @@ def pulumi_binary() -> str:
     return os.environ.get("PULUMI_BINARY") or shutil.which("pulumi") or "pulumi"
 
 
-def run(*args: str, cwd: Path = REPO, timeout: float = 3600) -> Result:
+# What any pulumi process needs: the process basics, the backend (PULUMI_*) and its credentials (AWS_*).
+_BASE = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
+_STATE_PREFIXES = ("PULUMI_", "AWS_")
+# What the program (and its providers) read, for the commands that run it.
+PROGRAM_VARIABLES = (
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "DOKPLOY_URL",
+    "DOKPLOY_API_KEY",
+    "GITHUB_TOKEN",
+    "GITHUB_OWNER",
+    "GHCR_TOKEN",
+    "GHCR_USERNAME",
+)
+
+
+def child_env(*, program: bool, source: dict[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed environment of a pulumi child process (see the module docstring)."""
+    src = dict(os.environ if source is None else source)
+    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set())
+    return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
+
+
+def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False) -> Result:
     proc = subprocess.run(
         [pulumi_binary(), "--non-interactive", *args],
         cwd=cwd,
+        env=child_env(program=program),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -58,17 +90,18 @@ def export(stack: str, cwd: Path = REPO) -> str:
     return res.output
 
 
-def destroy_and_remove(stack: str, cwd: Path = REPO) -> Result:
-    """`destroy` then `stack rm` (without --force: rm refuses while resources remain, which is the point)."""
-    res = run("destroy", "--stack", stack, "--yes", "--skip-preview", cwd=cwd)
-    if res.code != 0:
-        return res
-    rm = run("stack", "rm", stack, "--yes", cwd=cwd)
-    return Result(rm.code, res.output + rm.output)
+def remove_state(stack: str, cwd: Path = REPO) -> Result:
+    """`stack rm --force`: drop a PR stack's state without running the engine on it.
+
+    Never `destroy` (or refresh, or up) a stack whose state a PR could write: the engine's dynamic-provider
+    Delete and Read unpickle the `__provider` stored in that state, which is code. The reaper deletes the
+    stack's objects through the APIs first (ops/reap_job.py), then forgets the state.
+    """
+    return run("stack", "rm", stack, "--force", "--yes", cwd=cwd)
 
 
 def drift_preview(stack: str, image_tag: str | None, cwd: Path = REPO) -> Result:
     args = ["preview", "--stack", stack, "--refresh", "--expect-no-changes", "--diff"]
     if image_tag:
         args += ["--config", f"financeReport:imageTag={image_tag}"]
-    return run(*args, cwd=cwd)
+    return run(*args, cwd=cwd, program=True)

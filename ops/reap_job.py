@@ -1,6 +1,13 @@
-"""The reaper job: pick PR stacks to destroy, destroy and remove them, then look for orphaned objects.
+"""The reaper job: pick PR stacks to reap, tear each down through the APIs, then look for orphaned objects.
 
-One stack failing (locked by a running deploy, say) is reported and does not stop the others.
+A PR stack's state is written by the PR's own code, and the engine unpickles the dynamic providers stored
+in it on `destroy` and `refresh`: running the engine on it would run the PR's code with the reaper's
+tokens. So the reaper never does. Base-branch code deletes what the stack made, found in Dokploy by marker
+and place (`orphans.stack_objects`), its Vault KV prefix (from the environment model) and its GitHub
+environment, and then drops the state with `stack rm --force`, which reads no resource.
+
+One stack failing (an object Dokploy refuses to delete, say) is reported, keeps that stack's state for the
+next run, and does not stop the others.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from components.environment import environment_for
 from ops import orphans, pulumi_cli, reaper
 from ops.github_api import GitHub
 
@@ -20,6 +28,7 @@ class Report:
     environments_deleted: list[str] = field(default_factory=list)
     orphans: list[tuple[orphans.DokployObject, str]] = field(default_factory=list)
     orphans_deleted: bool = False
+    deleted: dict[str, list[str]] = field(default_factory=dict)  # stack -> what was deleted for it
 
     def markdown(self, *, dry_run: bool) -> str:
         lines = ["## PR stack reaper" + (" (dry run)" if dry_run else ""), "", "| stack | action | reason |"]
@@ -29,6 +38,8 @@ class Report:
             if d.stack in self.failures:
                 action = "reap FAILED"
             lines.append(f"| `{d.stack}` | {action} | {d.reason} |")
+        for stack, what in self.deleted.items():
+            lines += ["", f"`{stack}`: deleted " + (", ".join(what) or "nothing (no objects left)")]
         for stack, why in self.failures.items():
             lines += ["", f"`{stack}` failed: `{why}`"]
         if self.environments_deleted:
@@ -52,10 +63,14 @@ def run(
     dry_run: bool,
     delete_orphans: bool,
     environments: GitHub | None = None,
+    secrets: orphans.PreviewSecrets | None = None,
+    only: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Report:
     report = Report()
     stacks = reaper.parse_stack_ls(pulumi_cli.stack_ls())
+    if only is not None:  # the PR-close job: this one stack, still decided by its PR's state
+        stacks = [s for s in stacks if s.name == only]
     states: dict[int, reaper.PrState] = {}
     for s in stacks:
         number = reaper.pr_number_of(s.name)
@@ -69,9 +84,10 @@ def run(
     for d in report.decisions:
         if not d.reap or dry_run:
             continue
-        res = pulumi_cli.destroy_and_remove(d.stack)
-        if res.code != 0:
-            report.failures[d.stack] = (res.output.strip().splitlines() or ["?"])[-1][:300]
+        try:
+            report.deleted[d.stack] = teardown(d.stack, dokploy, secrets)
+        except Exception as exc:  # the state stays, so the next run retries
+            report.failures[d.stack] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
             continue
         live.discard(d.stack)
         if environments is not None and environments.delete_environment(d.stack):
@@ -90,3 +106,21 @@ def run(
                     report.failures[f"{obj.kind} {obj.id}"] = f"delete: {type(exc).__name__}: {exc}"[:300]
             report.orphans_deleted = bool(report.orphans)
     return report
+
+
+def teardown(stack: str, dokploy: orphans.PreviewProject | None, secrets: orphans.PreviewSecrets | None) -> list[str]:
+    """Delete a PR stack's objects through the APIs, then its state; the engine never opens the state."""
+    if dokploy is None:
+        raise RuntimeError("no Dokploy key (DOKPLOY_API_KEY): the stack's objects cannot be deleted, state kept")
+    done = []
+    objects = orphans.stack_objects(dokploy.objects(), stack)
+    for obj, _ in orphans.delete_order([(o, stack) for o in objects]):
+        dokploy.delete(obj)
+        done.append(f"{obj.kind} {obj.id}")
+    if secrets is not None:
+        env = environment_for(stack)
+        done += [f"secret {p}" for p in secrets.purge(env.vault_prefix)]
+    res = pulumi_cli.remove_state(stack)
+    if res.code != 0:
+        raise RuntimeError("pulumi stack rm --force: " + (res.output.strip().splitlines() or ["?"])[-1])
+    return done

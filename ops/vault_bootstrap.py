@@ -9,14 +9,17 @@ created, updated or left unchanged (names only). Needs a privileged token (root 
 
 Creates: the KV v2 mount; transit keys for the staging, production and PR stacks' secrets providers; per
 environment and service a read policy and a token role that can mint only it (orphan, renewable, bounded
-TTL); the stack identities' policies; the JWT auth mount and roles bound to this repository and the GitHub
-environment claim. PR stacks share one templated policy and role (see components/vault/authority.py), so
-`--env pr-<N>` needs nothing per PR.
+TTL); the stack identities' policies; the JWT auth mount and roles bound to this repository's id and the
+job's event, ref and GitHub environment claims. PR stacks share one templated policy (see
+components/vault/authority.py); each PR is admitted by a trusted job (`--admit-pr N`: its entity, aliases
+and token role) and retired by the reaper (`--retire-pr N`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,7 +29,7 @@ from typing import Any
 
 import hvac.exceptions
 
-from components.environment import environment_for
+from components.environment import AgentAuth, Environment, environment_for
 from components.vault import authority as A
 from components.vault.client import VaultClient
 from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection
@@ -49,10 +52,15 @@ class BootstrapOptions:
     groups: tuple[str, ...] = ("staging", "production", A.PREVIEW_GROUP)
     kv_mount: str = "secret"
     repository: str = A.REPOSITORY
+    # GitHub's numeric id of the repository (`gh api repos/OWNER/NAME --jq .id`): the JWT roles are bound to
+    # it, so a repository deleted and re-created under the same name by someone else is not trusted.
+    repository_id: str | None = None
     jwt: JwtConfig | None = field(default_factory=JwtConfig)
-    # Service tokens get Vault's default TTL (token roles have no TTL of their own), are renewed by the
-    # vault-agent, and the explicit max TTL bounds a leaked token's life (rotate before it).
-    token_max_ttl: int = 365 * 24 * HOUR
+    # The AppRole logins of staging's, production's and local's vault-agents: short tokens, renewed by the
+    # agent and replaced by a new login (with the host's secret_id) when they reach their max TTL.
+    agent_token_ttl: int = 1 * HOUR
+    agent_token_max_ttl: int = 24 * HOUR
+    # A PR's service tokens (in its compose's Dokploy env): the explicit max TTL bounds a PR's life.
     preview_token_max_ttl: int = 30 * 24 * HOUR
     # CI identities: one workflow run.
     jwt_token_ttl: int = 1 * HOUR
@@ -79,10 +87,14 @@ def group_for(env: str) -> str:
     return env
 
 
-def _services(group: str) -> tuple[str, ...]:
+def _environment(group: str) -> Environment:
     # The environment model is the one source of services; tags only matter to images, so any valid one.
     tag = {"staging": "sha-0000000", "production": "v0.0.0", "local": "local"}[group]
-    return environment_for(group, {"imageTag": tag}).services
+    return environment_for(group, {"imageTag": tag})
+
+
+def _services(group: str) -> tuple[str, ...]:
+    return _environment(group).services
 
 
 def _same(current: Any, desired: Any) -> bool:
@@ -160,11 +172,34 @@ class Bootstrap:
         }
         self._ensure("token role", name, f"auth/token/roles/{name}", desired, desired)
 
+    def agent_role(self, name: str, policy: str) -> None:
+        """The AppRole a HOST_FILE vault-agent logs in with: its own read policy only, short tokens."""
+        desired: dict[str, Any] = {
+            "token_policies": [policy],
+            "token_no_default_policy": True,
+            "token_ttl": self.o.agent_token_ttl,
+            "token_max_ttl": self.o.agent_token_max_ttl,
+            "token_type": "service",
+            "bind_secret_id": True,
+            "secret_id_num_uses": 0,  # the agent logs in again after restarts and at its token's max TTL
+        }
+        base = f"auth/{A.APPROLE_MOUNT}/role/{name}"
+        # A fixed, non-secret role_id (set at creation; the role's read does not return it): the compose
+        # names it, so rendering one needs no lookup.
+        self._ensure("approle", name, base, {**desired, "role_id": name}, desired)
+        current = self._read(f"{base}/role-id") or {}
+        if current.get("role_id") != name:
+            with translated(self.c.address, f"write {base}/role-id"):
+                self.c.hv.write_data(f"{base}/role-id", data={"role_id": name})
+            self.changes.append(Change("approle role_id", name, "updated"))
+
     # -- the pieces --------------------------------------------------------------------------------
     def run(self) -> list[Change]:
         o = self.o
         self.mount(o.kv_mount, "kv", {"version": "2"})
         transit_groups = [g for g in o.groups if g != "local"]
+        if any(g != A.PREVIEW_GROUP for g in o.groups):
+            self.mount(A.APPROLE_MOUNT, "approle", auth=True)
         if transit_groups:
             self.mount(A.TRANSIT_MOUNT, "transit")
             for g in transit_groups:
@@ -175,12 +210,13 @@ class Bootstrap:
             else:
                 for svc in _services(g):
                     self.policy(A.service_policy(g, svc), A.service_policy_hcl(o.kv_mount, g, svc))
-                    self.token_role(A.token_role(g, svc), A.service_policy(g, svc), o.token_max_ttl)
+                    self.agent_role(A.approle_role(g, svc), A.service_policy(g, svc))
             self.policy(A.stack_policy(g), A.stack_policy_hcl(g, o.kv_mount))
             if g == "production":
                 self.policy(A.READONLY_POLICY, A.stack_policy_hcl("production-readonly", o.kv_mount))
-            if g == "staging":
-                self.policy(A.PR_PREVIEW_POLICY, A.stack_policy_hcl("pr-preview", o.kv_mount))
+            if g == A.PREVIEW_GROUP:
+                self.policy(A.REAPER_POLICY, A.stack_policy_hcl("pr-reaper", o.kv_mount))
+                self.policy(A.ADMISSION_POLICY, A.stack_policy_hcl("pr-admission", o.kv_mount))
         if o.jwt is not None and transit_groups:
             self.jwt(o.jwt)
         return self.changes
@@ -195,18 +231,15 @@ class Bootstrap:
         self.changes.append(Change("transit key", key, "created"))
 
     def preview_services(self) -> None:
-        with translated(self.c.address, "read sys/auth"):
-            auths = self.c.hv.sys.list_auth_methods()
-        accessor = (auths.get("data") or auths)["token/"]["accessor"]
-        self.policy(A.PREVIEW_SERVICE_POLICY, A.preview_service_policy_hcl(self.o.kv_mount, accessor))
-        self.token_role(
-            A.PREVIEW_TOKEN_ROLE,
-            A.PREVIEW_SERVICE_POLICY,
-            self.o.preview_token_max_ttl,
-            aliases=[A.PREVIEW_ALIAS_GLOB],
-        )
+        # The token role is per PR (admit_pr); the policy is shared and templated on the entity.
+        self.policy(A.PREVIEW_SERVICE_POLICY, A.preview_service_policy_hcl(self.o.kv_mount))
 
     def jwt(self, cfg: JwtConfig) -> None:
+        if not self.o.repository_id:
+            raise VaultConfigError(
+                f"the JWT roles are bound to the repository id; pass --repository-id "
+                f"(gh api repos/{self.o.repository} --jq .id) or --no-jwt"
+            )
         self.mount(A.JWT_MOUNT, "jwt", auth=True)
         if cfg.pubkeys:
             conf: dict[str, Any] = {
@@ -221,39 +254,150 @@ class Bootstrap:
         wanted = {A.stack_policy(g) for g in self.o.groups}
         if "production" in self.o.groups:
             wanted.add(A.READONLY_POLICY)
-        if "staging" in self.o.groups:
-            wanted.add(A.PR_PREVIEW_POLICY)
+        if A.PREVIEW_GROUP in self.o.groups:
+            wanted |= {A.REAPER_POLICY, A.ADMISSION_POLICY}
         for role in A.JWT_ROLES:
             if role.policy not in wanted:
                 continue
-            bound_claims: dict[str, Any] = {"repository": self.o.repository, "environment": list(role.environments)}
             desired = {
                 "role_type": "jwt",
-                "user_claim": "sub",
+                "user_claim": role.user_claim,
                 "bound_audiences": [cfg.audience],
-                "bound_claims": bound_claims,
+                "bound_claims": role.bound_claims(self.o.repository_id),
                 "bound_claims_type": "glob" if role.glob else "string",
                 "token_policies": [role.policy],
+                "token_no_default_policy": True,
                 "token_ttl": self.o.jwt_token_ttl,
                 "token_max_ttl": self.o.jwt_token_max_ttl,
             }
-            compare = {
-                **desired,
-                "bound_claims": {"repository": self.o.repository, "environment": list(role.environments)},
-            }
-            self._ensure("jwt role", role.name, f"auth/{A.JWT_MOUNT}/role/{role.name}", desired, compare)
+            self._ensure("jwt role", role.name, f"auth/{A.JWT_MOUNT}/role/{role.name}", desired, desired)
 
 
 def bootstrap(client: VaultClient, opts: BootstrapOptions | None = None) -> list[Change]:
     return Bootstrap(client, opts or BootstrapOptions()).run()
 
 
-def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR) -> Change:
+def _accessors(client: VaultClient) -> dict[str, str]:
+    with translated(client.address, "read sys/auth"):
+        auths = client.hv.read("sys/auth") or {}
+    table = auths.get("data") or auths
+    return {mount.rstrip("/"): str(info["accessor"]) for mount, info in table.items() if isinstance(info, dict)}
+
+
+def admit_pr(client: VaultClient, pr_number: int, max_ttl: int = 30 * 24 * HOUR) -> list[Change]:
+    """Give PR <N> its identity: the entity (pr_number=<N>) its `pull_request` logins land on, its token role.
+
+    Run by a trusted job (`pull_request_target`, base-branch code, the `pr-admission` identity) or an admin.
+    Idempotent. Both aliases point at one entity, so the stack (JWT login, ref refs/pull/<N>/merge) and
+    its service tokens (minted with alias pr-<N>) resolve the same templated paths: finance_report/pr-<N>/*.
+    """
+    if pr_number < 1:
+        raise VaultConfigError(f"PR number {pr_number} is not a positive integer")
+    changes: list[Change] = []
+    name, env = A.pr_entity(pr_number), f"pr-{pr_number}"
+    entity_path = f"identity/entity/name/{name}"
+    with translated(client.address, f"read {entity_path}"):
+        current = client.hv.read(entity_path)
+    meta = {"pr_number": str(pr_number)}
+    if current is None or (current.get("data") or {}).get("metadata") != meta:
+        with translated(client.address, f"write {entity_path}"):
+            client.hv.write_data(entity_path, data={"metadata": meta})
+        changes.append(Change("pr entity", name, "created" if current is None else "updated"))
+        with translated(client.address, f"read {entity_path}"):
+            current = client.hv.read(entity_path)
+    else:
+        changes.append(Change("pr entity", name, "unchanged"))
+    assert current is not None
+    data = current["data"]
+    have = {(a.get("mount_accessor"), a.get("name")) for a in data.get("aliases") or []}
+    acc = _accessors(client)
+    for mount, alias in ((A.JWT_MOUNT, A.pr_ref(pr_number)), ("token", env)):
+        if mount not in acc:
+            raise VaultConfigError(f"Vault at {client.address} has no {mount}/ auth mount; run the bootstrap first")
+        if (acc[mount], alias) in have:
+            changes.append(Change("pr alias", f"{mount}:{alias}", "unchanged"))
+            continue
+        with translated(client.address, f"alias {alias} on {mount}/ for {name}"):
+            client.hv.write_data(
+                "identity/entity-alias", data={"name": alias, "canonical_id": data["id"], "mount_accessor": acc[mount]}
+            )
+        changes.append(Change("pr alias", f"{mount}:{alias}", "created"))
+    boot = Bootstrap(client, BootstrapOptions())
+    boot.token_role(A.token_role(env, env), A.PREVIEW_SERVICE_POLICY, max_ttl, aliases=[env])
+    return changes + boot.changes
+
+
+def retire_pr(client: VaultClient, pr_number: int) -> list[Change]:
+    """Remove what admit_pr created (the reaper, once the PR is closed): its entity, aliases, token role."""
+    changes = []
+    for kind, path in (
+        ("pr entity", f"identity/entity/name/{A.pr_entity(pr_number)}"),
+        ("token role", f"auth/token/roles/{A.token_role(f'pr-{pr_number}', '')}"),
+    ):
+        with translated(client.address, f"delete {path}"):
+            client.hv.delete(path)
+        changes.append(Change(kind, path.rsplit("/", 1)[1], "deleted"))
+    return changes
+
+
+def issue_agent_credentials(client: VaultClient, group: str, directory: Path, *, rotate: bool = False) -> list[Change]:
+    """Write each service's AppRole secret_id to `<directory>/<appName>.secret-id` (0600), for the Dokploy
+    host (run there, as root, by the admin). A valid file is kept unless `rotate`; a rotated one's old
+    secret_id is destroyed once the new one is written. Prints nothing secret."""
+    env = _environment(group)
+    if env.agent_auth is not AgentAuth.HOST_FILE:
+        raise VaultConfigError(f"{group} vault-agents do not use host files; nothing to issue")
+    changes = []
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for svc in env.services:
+        role = A.approle_role(group, svc)
+        base = f"auth/{A.APPROLE_MOUNT}/role/{role}"
+        path = directory / f"{env.compose_app_name(svc)}.secret-id"
+        old = path.read_text().strip() if path.exists() else ""
+        if old and not rotate and _secret_id_valid(client, base, old):
+            changes.append(Change("agent secret_id", str(path), "unchanged"))
+            continue
+        with translated(client.address, f"issue a secret_id for {role}"):
+            fresh = client.hv.write_data(f"{base}/secret-id", data={"metadata": json.dumps({"file": path.name})})
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(fresh["data"]["secret_id"] + "\n")
+        os.chmod(path, 0o600)
+        if old:
+            with (
+                translated(client.address, f"destroy the replaced secret_id of {role}"),
+                contextlib.suppress(hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest),
+            ):
+                client.hv.write_data(f"{base}/secret-id/destroy", data={"secret_id": old})
+        changes.append(Change("agent secret_id", str(path), "updated" if old else "created"))
+    return changes
+
+
+def _secret_id_valid(client: VaultClient, base: str, secret_id: str) -> bool:
+    with translated(client.address, f"look up a secret_id of {base}"):
+        try:
+            resp = client.hv.write_data(f"{base}/secret-id/lookup", data={"secret_id": secret_id})
+        except (hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest):
+            return False
+    return bool(resp and resp.get("data"))
+
+
+def ensure_stack_token(
+    client: VaultClient, group: str, path: Path, ttl: int = 32 * 24 * HOUR, pr_number: int | None = None
+) -> Change:
     """A token for a stack group's own policy, kept in `path` (0600): reused (and renewed) while valid.
 
-    This is the `local` stack's identity for `make up`; CI identities log in with JWT instead.
+    This is the `local` stack's identity for `make up` (and a local PR stack's, `pr_number` given: the
+    PR's stack policy is templated on its admitted entity, so that token is minted onto the entity, through
+    an admin-made role CI never has); CI identities log in with JWT instead.
     """
     policy = A.stack_policy(group)
+    params: dict[str, Any] = {}
+    if pr_number is not None:
+        admit_pr(client, pr_number)
+        role = f"{A.token_role(f'pr-{pr_number}', '')}-stack"
+        Bootstrap(client, BootstrapOptions()).token_role(role, policy, ttl, aliases=[f"pr-{pr_number}"])
+        params = {"role_name": role, "entity_alias": f"pr-{pr_number}"}
     if path.exists():
         held = client.with_token(path.read_text().strip())
         info = held.token_valid()
@@ -263,7 +407,7 @@ def ensure_stack_token(client: VaultClient, group: str, path: Path, ttl: int = 3
             return Change("stack token", str(path), "unchanged")
     with translated(client.address, f"mint a token with policy {policy}"):
         resp = client.hv.auth.token.create(
-            policies=[policy], no_parent=True, renewable=True, ttl=f"{ttl}s", display_name=f"stack-{group}"
+            policies=[policy], no_parent=True, renewable=True, ttl=f"{ttl}s", display_name=f"stack-{group}", **params
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -277,13 +421,22 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ops.vault_bootstrap", description=__doc__.splitlines()[0])
     p.add_argument("--env", action="append", help="staging, production, preview, pr-<N>, local (repeatable)")
     p.add_argument("--kv-mount", default="secret")
-    p.add_argument("--repository", default=A.REPOSITORY, help="owner/name the JWT roles are bound to")
+    p.add_argument("--repository", default=A.REPOSITORY, help="owner/name (for messages)")
+    p.add_argument("--repository-id", help="GitHub's numeric repository id the JWT roles are bound to")
+    p.add_argument("--admit-pr", type=int, metavar="N", help="only admit PR N (its entity, aliases, token role)")
+    p.add_argument("--retire-pr", type=int, metavar="N", help="only remove what --admit-pr N created")
     p.add_argument("--jwt-audience", default=DEFAULT_JWT_AUDIENCE)
     p.add_argument("--jwt-discovery-url", default=GITHUB_OIDC)
     p.add_argument("--jwt-bound-issuer", default=GITHUB_OIDC)
     p.add_argument("--jwt-pubkey-file", action="append", type=Path, help="PEM public key instead of discovery")
     p.add_argument("--no-jwt", action="store_true", help="skip the JWT auth mount and roles")
     p.add_argument("--stack-token-file", type=Path, help="keep a token for the (single) group's stack policy here")
+    p.add_argument(
+        "--agent-credentials-dir",
+        type=Path,
+        help="on the Dokploy host: write the (single) group's vault-agent secret_id files here (0600)",
+    )
+    p.add_argument("--rotate-agent-credentials", action="store_true", help="with --agent-credentials-dir")
     p.add_argument(
         "--openbao-dir",
         type=Path,
@@ -305,14 +458,28 @@ def main(argv: list[str] | None = None) -> int:
         if not a.no_jwt:
             keys = tuple(f.read_text() for f in a.jwt_pubkey_file or [])
             jwt = JwtConfig(a.jwt_audience, None if keys else a.jwt_discovery_url, a.jwt_bound_issuer or None, keys)
-        opts = BootstrapOptions(groups=groups, kv_mount=a.kv_mount, repository=a.repository, jwt=jwt)
+        opts = BootstrapOptions(
+            groups=groups, kv_mount=a.kv_mount, repository=a.repository, repository_id=a.repository_id, jwt=jwt
+        )
         client = VaultClient.connect(VaultConnection(), environ)
         client.health()
+        if a.admit_pr is not None or a.retire_pr is not None:
+            changes = admit_pr(client, a.admit_pr) if a.admit_pr is not None else retire_pr(client, a.retire_pr)
+            for ch in changes:
+                print(ch)
+            return 0
         changes = bootstrap(client, opts)
         if a.stack_token_file:
             if len(groups) != 1:
                 raise VaultConfigError("--stack-token-file needs exactly one --env")
-            changes.append(ensure_stack_token(client, groups[0], a.stack_token_file))
+            pr = next((int(e[3:]) for e in a.env or [] if e.startswith("pr-")), None)
+            changes.append(ensure_stack_token(client, groups[0], a.stack_token_file, pr_number=pr))
+        if a.agent_credentials_dir:
+            if len(groups) != 1:
+                raise VaultConfigError("--agent-credentials-dir needs exactly one --env")
+            changes += issue_agent_credentials(
+                client, groups[0], a.agent_credentials_dir, rotate=a.rotate_agent_credentials
+            )
     except (VaultError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -16,7 +16,7 @@ from pulumi_policy import (
 )
 
 from components.environment import requires_digest_images
-from policy.rules import protection_violation, stack_of, unpinned_app_images
+from policy.rules import compose_host_access, protection_violation, stack_of, unpinned_app_images
 
 APP_IMAGE_PREFIX = "ghcr.io/"
 
@@ -34,6 +34,11 @@ def _digest_images(args: ResourceValidationArgs, report: ReportViolation) -> Non
         report(f"{args.name} runs {ref} by tag; production runs released images by digest only", args.urn)
 
 
+def _compose_host_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for finding in compose_host_access(args.urn, args.resource_type, args.name, args.props):
+        report(f"{args.name} asks for the host: {finding}", args.urn)
+
+
 PolicyPack(
     name="finance-report",
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -42,6 +47,11 @@ PolicyPack(
             name="protected-data",
             description="Data-bearing Dokploy objects are protected wherever the environment model protects data.",
             validate=_protected_data,
+        ),
+        ResourceValidationPolicy(
+            name="compose-host-access",
+            description="Where the environment model enforces the compose policy, no compose asks for the host.",
+            validate=_compose_host_access,
         ),
         ResourceValidationPolicy(
             name="digest-pinned-images",

@@ -15,8 +15,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from components.compose import templates
+from components.compose import templates, vault_agent
 from components.compose.templates import Images
+from components.compose.vault_agent import VAULT_TOKEN_KEY as VAULT_TOKEN_KEY
 from components.environment import Environment
 
 
@@ -29,7 +30,7 @@ class ComposeFile:
     name: str  # the Dokploy compose's name: postgres, redis, app or pr-<N>
     compose_type: str  # docker-compose | stack
     text: str
-    env_keys: tuple[str, ...]  # keys of its Dokploy env: just the service's VAULT_APP_TOKEN (a secret)
+    env_keys: tuple[str, ...]  # keys of its Dokploy env: none, or a PR's VAULT_APP_TOKEN (a secret)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -70,12 +71,9 @@ def _file(name: str, compose_type: str, document: dict[str, Any], secret_keys: t
     return ComposeFile(name, compose_type, text, env_keys=secret_keys)
 
 
-VAULT_TOKEN_KEY = "VAULT_APP_TOKEN"
-
-
 def plan(env: Environment, images: Images) -> list[ComposeFile]:
     """The composes of one environment, in deploy order (the data services before `app`)."""
-    token = (VAULT_TOKEN_KEY,)
+    token = vault_agent.env_keys(env)
     if env.data.bundled:  # one compose holds the data services too
         return [_file(env.name, "docker-compose", templates.preview_compose(env, images), token)]
     return [

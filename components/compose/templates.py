@@ -6,7 +6,7 @@ Swarm ignores `depends_on` conditions and `container_name`, so neither appears i
 waits for its secrets and retries migrations in its entrypoint instead. Services of different
 composes meet on Dokploy's `dokploy-network` under per-environment aliases (`env.service_host`).
 `pr-<N>` is one `docker-compose` app holding throwaway PostgreSQL, Redis and MinIO beside the app.
-Every compose has a vault-agent sidecar: the only secret a compose takes from Dokploy is its token.
+Every compose has a vault-agent sidecar (compose/vault_agent.py says how it logs in, per environment).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.compose import shell
-from components.compose.vault_agent import SECRETS_VOLUME, secrets_volume, sidecar
+from components.compose.vault_agent import SECRETS_VOLUME, secrets_volume, sidecar, top_level
 from components.environment import Environment
 
 POSTGRES_IMAGE = "postgres:16-alpine"
@@ -108,7 +108,7 @@ def _data_volumes(env: Environment, service: str) -> dict[str, Any]:
 def postgres_compose(env: Environment) -> dict[str, Any]:
     return {
         "services": {
-            "vault-agent": sidecar(env.vault_agent_address, [env.vault_api_path("postgres")], swarm=False),
+            "vault-agent": sidecar(env, "postgres", [env.vault_api_path("postgres")], swarm=False),
             "postgres": {
                 "image": POSTGRES_IMAGE,
                 "restart": "always",
@@ -127,6 +127,7 @@ def postgres_compose(env: Environment) -> dict[str, Any]:
         },
         "volumes": _data_volumes(env, "postgres"),
         "networks": _external_network(),
+        **top_level(env, "postgres"),
     }
 
 
@@ -141,7 +142,7 @@ def redis_compose(env: Environment) -> dict[str, Any]:
     ping = shell.literal('. /secrets/.env && REDISCLI_AUTH="$PASSWORD" redis-cli ping | grep -q PONG')
     return {
         "services": {
-            "vault-agent": sidecar(env.vault_agent_address, [env.vault_api_path("redis")], swarm=False),
+            "vault-agent": sidecar(env, "redis", [env.vault_api_path("redis")], swarm=False),
             "redis": {
                 "image": REDIS_IMAGE,
                 "restart": "always",
@@ -153,6 +154,7 @@ def redis_compose(env: Environment) -> dict[str, Any]:
         },
         "volumes": _data_volumes(env, "redis"),
         "networks": _external_network(),
+        **top_level(env, "redis"),
     }
 
 
@@ -169,12 +171,13 @@ def app_compose(env: Environment, images: Images) -> dict[str, Any]:
     frontend["networks"] = _on_networks()
     return {
         "services": {
-            "vault-agent": sidecar(env.vault_agent_address, [env.vault_api_path("app")], swarm=True),
+            "vault-agent": sidecar(env, "app", [env.vault_api_path("app")], swarm=True),
             "backend": _rolling(backend),
             "frontend": _rolling(frontend),
         },
         "volumes": {SECRETS_VOLUME: secrets_volume()},
         "networks": _external_network(),
+        **top_level(env, "app"),
     }
 
 
@@ -221,7 +224,7 @@ def preview_compose(env: Environment, images: Images) -> dict[str, Any]:
     redis_ping = shell.literal('. /secrets/.env && REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG')
     return {
         "services": {
-            "vault-agent": sidecar(env.vault_agent_address, [env.vault_api_path(env.name)], swarm=False),
+            "vault-agent": sidecar(env, env.name, [env.vault_api_path(env.name)], swarm=False),
             "postgres": {
                 "image": POSTGRES_IMAGE,
                 "restart": "unless-stopped",
@@ -266,4 +269,5 @@ def preview_compose(env: Environment, images: Images) -> dict[str, Any]:
             "frontend": frontend,
         },
         "volumes": {"postgres_data": {}, "redis_data": {}, "minio_data": {}, SECRETS_VOLUME: secrets_volume()},
+        **top_level(env, env.name),
     }

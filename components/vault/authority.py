@@ -5,14 +5,22 @@ and JWT roles. A stack identity can write its own environment's KV paths and min
 token roles, whose `allowed_policies` are the fixed read policies below - so a stack cannot grant itself
 or its tokens anything more.
 
-PR stacks (`pr-<N>`, many, short-lived) share one set of objects instead of per-PR ones: per-PR policies
-would need an admin for every PR, and letting the PR identity write policies would let PR code grant
-itself anything. So:
-  - one token role `finance_report-preview` mints tokens bound to an entity alias named after the stack
-    (`allowed_entity_aliases = pr-*`), and one templated read policy resolves that alias name into the
-    path: a pr-7 token reads `finance_report/pr-7/...` and nothing else;
-  - one PR-stacks policy covers every `finance_report/pr-*` path (PR stacks and the reaper act on all of
-    them; they all run PR code of the same repository) and nothing of staging, production or local.
+Who a GitHub Actions job is comes from its OIDC token, and a PR's workflow file is the PR's own: it can
+name any `environment`. So every JWT role is bound to the repository *id* (a renamed or re-created
+repository of the same name is another one), the `event_name` and the `ref` as well as the environment,
+and no token gets the `default` policy. A `pull_request` job's `ref` is `refs/pull/<N>/merge`, set by
+GitHub, not by the PR; that is what ties a PR job to its own PR's paths:
+
+  - PR stacks (`pr-<N>`, many, short-lived) share one JWT role and one set of policies, templated on
+    `identity.entity.metadata.pr_number`. Vault forbids `/` in a template substitution, so the ref itself
+    cannot be the template; instead a trusted job (`admit_pr` in ops/vault_bootstrap.py, base-branch
+    code) creates per PR an entity `finance_report-pr-<N>` with `pr_number=<N>`, an alias on the JWT mount
+    named `refs/pull/<N>/merge` and one on the token mount named `pr-<N>`, and a token role
+    `finance_report-pr-<N>` that can only mint the PR service policy with that alias. A `pull_request`
+    login whose ref is `refs/pull/7/merge` lands on pr-7's entity whatever environment the workflow
+    names; a PR that was never admitted resolves no template and reaches nothing.
+  - every templated path starts with `finance_report/pr-`, so even a wrong admission reaches PR paths
+    only, never staging's or production's.
 """
 
 from __future__ import annotations
@@ -22,20 +30,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from components.environment import Environment
+from components.environment import AgentAuth, Environment
 
 PROJECT = "finance_report"
 TRANSIT_MOUNT = "transit"
 JWT_MOUNT = "jwt"
+APPROLE_MOUNT = "approle"  # the vault-agents of staging, production and local (AgentAuth.HOST_FILE)
 REPOSITORY = "wangzitian0/finance_report"
 PREVIEW_GROUP = "preview"  # every pr-<N>
 GROUPS = ("staging", "production", "local", PREVIEW_GROUP)
 
 PREVIEW_SERVICE_POLICY = f"{PROJECT}-preview-service"
-PREVIEW_TOKEN_ROLE = f"{PROJECT}-preview"
-PREVIEW_ALIAS_GLOB = "pr-*"
-PR_PREVIEW_POLICY = f"{PROJECT}-pr-preview"  # previews staging from a PR: decrypt with staging's key only
 READONLY_POLICY = f"{PROJECT}-stack-production-readonly"
+REAPER_POLICY = f"{PROJECT}-pr-reaper"  # every PR path and PR admission object: purge what closed PRs left
+ADMISSION_POLICY = f"{PROJECT}-pr-admission"  # creates a PR's entity, aliases and token role
+PR_NUMBER = "{{identity.entity.metadata.pr_number}}"
+# Image digests staging verified and released: written by staging's identity only, read by production.
+RELEASE_PREFIX = f"{PROJECT}/release"
 
 
 def group_of(env_name: str) -> str:
@@ -58,11 +69,31 @@ def service_policy(env_name: str, service: str) -> str:
 
 
 def token_role(env_name: str, service: str) -> str:
-    return PREVIEW_TOKEN_ROLE if group_of(env_name) == PREVIEW_GROUP else f"{PROJECT}-{env_name}-{service}"
+    """A PR's services share its own admitted role `finance_report-pr-<N>`; elsewhere one role per service."""
+    return f"{PROJECT}-{env_name}" if group_of(env_name) == PREVIEW_GROUP else f"{PROJECT}-{env_name}-{service}"
+
+
+def approle_role(env_name: str, service: str) -> str:
+    """A HOST_FILE service's AppRole; its role_id is the same fixed name (not a secret: the secret_id is)."""
+    return f"{PROJECT}-{env_name}-{service}"
+
+
+def pr_entity(pr_number: int) -> str:
+    return f"{PROJECT}-pr-{pr_number}"
+
+
+def pr_ref(pr_number: int) -> str:
+    """The `ref` claim GitHub puts into a `pull_request` job's OIDC token (the JWT alias of its entity)."""
+    return f"refs/pull/{pr_number}/merge"
 
 
 def entity_alias(env_name: str) -> str | None:
     return env_name if group_of(env_name) == PREVIEW_GROUP else None
+
+
+def release_path(version: str) -> str:
+    """The KV path (under the mount) where staging records the digests it released as `version`."""
+    return f"{RELEASE_PREFIX}/{version}"
 
 
 def _path(mount: str, kind: str, rest: str) -> str:
@@ -83,6 +114,10 @@ _TOKEN_SELF = (
 )
 
 
+# What the `default` policy gave and a CI identity still needs (preflight checks its own capabilities).
+_IDENTITY_SELF = _block("auth/token/lookup-self", ["read"]) + _block("sys/capabilities-self", ["update"])
+
+
 def service_policy_hcl(mount: str, env_name: str, service: str) -> str:
     rest = f"{PROJECT}/{env_name}/{service}"
     return (
@@ -93,15 +128,31 @@ def service_policy_hcl(mount: str, env_name: str, service: str) -> str:
     )
 
 
-def preview_service_policy_hcl(mount: str, token_accessor: str) -> str:
-    alias = f"{{{{identity.entity.aliases.{token_accessor}.name}}}}"
-    rest = f"{PROJECT}/{alias}/*"
+def preview_service_policy_hcl(mount: str) -> str:
+    rest = f"{PROJECT}/pr-{PR_NUMBER}/*"
     return (
-        "# a pr-<N> service token: the entity alias it was minted with (pr-<N>) picks its own path\n"
+        "# a pr-<N> service token: its admitted entity's pr_number picks its own path\n"
         + _block(_path(mount, "data", rest), ["read"])
         + _block(_path(mount, "metadata", rest), ["read", "list"])
         + _TOKEN_SELF
     )
+
+
+_ALIAS_KEYS = ("name", "canonical_id", "mount_accessor")
+_ROLE_KEYS = (
+    "disallowed_policies",
+    "orphan",
+    "renewable",
+    "token_type",
+    "token_no_default_policy",
+    "token_explicit_max_ttl",
+    "allowed_entity_aliases",
+)
+
+
+def _limited(path: str, caps: list[str], params: Mapping[str, list[str]]) -> str:
+    allowed = "".join(f"    {json.dumps(k)} = {json.dumps(v)}\n" for k, v in params.items())
+    return f'path "{path}" {{\n  capabilities = {json.dumps(caps)}\n  allowed_parameters = {{\n{allowed}  }}\n}}\n'
 
 
 def _transit(key: str, ops: tuple[str, ...]) -> str:
@@ -110,35 +161,63 @@ def _transit(key: str, ops: tuple[str, ...]) -> str:
 
 def stack_policy_hcl(group: str, mount: str) -> str:
     """The policy of a stack's own identity (a JWT login in CI, a bootstrap-minted token locally)."""
+    return _stack_policy_body(group, mount) + _IDENTITY_SELF
+
+
+def _stack_policy_body(group: str, mount: str) -> str:
+    release = RELEASE_PREFIX + "/*"
     if group == "production-readonly":
         rest = f"{PROJECT}/production/*"
         return (
             "# production preview and drift: read, decrypt the stack; never write or mint\n"
             + _block(_path(mount, "data", rest), ["read"])
             + _block(_path(mount, "metadata", rest), ["read", "list"])
+            + _block(_path(mount, "data", release), ["read"])
             + _transit(transit_key("production"), ("decrypt",))
         )
-    if group == "pr-preview":
-        return "# PR preview of staging: open staging's stack secrets, nothing else\n" + _transit(
-            transit_key("staging"), ("decrypt",)
+    if group == "pr-reaper":
+        rest = f"{PROJECT}/pr-*"
+        return (
+            "# the reaper (main's code, schedule/dispatch): purge what closed PRs left, nothing else\n"
+            + _block(_path(mount, "data", rest), ["read"])
+            + _block(_path(mount, "metadata", rest), ["read", "list", "delete"])
+            + _block(_path(mount, "metadata", f"{PROJECT}/"), ["list"])
+            + _block(f"identity/entity/name/{PROJECT}-pr-*", ["read", "delete"])
+            + _block(f"auth/token/roles/{PROJECT}-pr-*", ["read", "delete"])
+            + _transit(transit_key(PREVIEW_GROUP), ("encrypt", "decrypt"))
+        )
+    if group == "pr-admission":
+        # Parameters are pinned: an entity's own `policies` would be added to every token of its logins.
+        return (
+            "# pull_request_target (main's code): give PR <N> its entity, aliases and token role\n"
+            + _limited(f"identity/entity/name/{PROJECT}-pr-*", ["create", "read", "update"], {"metadata": []})
+            + _limited("identity/entity-alias", ["create", "update"], {key: [] for key in _ALIAS_KEYS})
+            + _block("sys/auth", ["read"])
+            + _limited(
+                f"auth/token/roles/{PROJECT}-pr-*",
+                ["create", "read", "update"],
+                {**{key: [] for key in _ROLE_KEYS}, "allowed_policies": [PREVIEW_SERVICE_POLICY]},
+            )
         )
     if group not in GROUPS:
         raise ValueError(f"unknown stack group {group}")
-    prefix = f"{PROJECT}/pr-*" if group == PREVIEW_GROUP else f"{PROJECT}/{group}/*"
     # Staging and production keep their secrets when a stack is destroyed (the data volumes survive too);
     # local and PR stacks purge theirs, so they may delete metadata.
     purge = group in ("local", PREVIEW_GROUP)
-    roles = (
-        f"auth/token/create/{PREVIEW_TOKEN_ROLE}"
-        if group == PREVIEW_GROUP
-        else f"auth/token/create/{PROJECT}-{group}-*"
-    )
+    prefix = f"{PROJECT}/pr-{PR_NUMBER}/*" if group == PREVIEW_GROUP else f"{PROJECT}/{group}/*"
     hcl = (
-        f"# the {group} stack identity: its own KV paths and token roles\n"
+        f"# the {group} stack identity: its own KV paths (and a PR's: its token role)\n"
         + _block(_path(mount, "data", prefix), ["create", "read", "update"])
         + _block(_path(mount, "metadata", prefix), ["read", "list", *(["delete"] if purge else [])])
-        + _block(roles, ["update"])
     )
+    if group == PREVIEW_GROUP:  # staging, production and local mint nothing: their agents use AppRole
+        hcl += _block(f"auth/token/create/{PROJECT}-pr-{PR_NUMBER}", ["update"])
+    if group == "staging":  # the release record: what staging verified and tagged vX.Y.Z
+        hcl += _block(_path(mount, "data", release), ["create", "read"]) + _block(
+            _path(mount, "metadata", release), ["read", "list"]
+        )
+    if group == "production":
+        hcl += _block(_path(mount, "data", release), ["read"])
     if group != "local":
         hcl += _transit(transit_key(group), ("encrypt", "decrypt"))
     return hcl
@@ -146,22 +225,67 @@ def stack_policy_hcl(group: str, mount: str) -> str:
 
 @dataclass(frozen=True)
 class JwtRole:
-    """A GitHub Actions identity: this repository, a GitHub environment claim, one stack policy."""
+    """A GitHub Actions identity: this repository (by id), the job's event, ref and environment claims."""
 
     name: str
     environments: tuple[str, ...]
     policy: str
-    glob: bool = False
+    events: tuple[str, ...]
+    refs: tuple[str, ...]
+    ref_type: str | None = None
+    user_claim: str = "sub"
+    glob: bool = True  # the claims are glob patterns (a pattern without `*` matches itself only)
+
+    def bound_claims(self, repository_id: str) -> dict[str, list[str] | str]:
+        claims: dict[str, list[str] | str] = {
+            "repository_id": repository_id,
+            "environment": list(self.environments),
+            "event_name": list(self.events),
+            "ref": list(self.refs),
+        }
+        if self.ref_type:
+            claims["ref_type"] = self.ref_type
+        return claims
 
 
-# The GitHub environments the workflows use for each identity (the workflows must match these).
+_MAIN = "refs/heads/main"
+# The GitHub environments, events and refs the workflows use for each identity (the workflows must match).
+# No role admits `pull_request` except the PR stacks' one, and that one reaches only the PR's own paths.
 JWT_ROLES: tuple[JwtRole, ...] = (
-    JwtRole(f"{PROJECT}-staging", ("staging",), stack_policy("staging")),
-    JwtRole(f"{PROJECT}-production", ("production",), stack_policy("production")),
-    JwtRole(f"{PROJECT}-production-readonly", ("production-readonly",), READONLY_POLICY),
-    JwtRole(f"{PROJECT}-pr-preview", ("staging-preview",), PR_PREVIEW_POLICY),
-    # PR environments pr-<N> and the reaper (environment pr-reaper) run PR stacks.
-    JwtRole(f"{PROJECT}-preview", ("pr-*",), stack_policy(PREVIEW_GROUP), glob=True),
+    JwtRole(
+        f"{PROJECT}-staging",
+        ("staging",),
+        stack_policy("staging"),
+        ("push", "workflow_dispatch", "schedule"),
+        (_MAIN,),
+        "branch",
+    ),
+    JwtRole(
+        f"{PROJECT}-production",
+        ("production",),
+        stack_policy("production"),
+        ("push", "workflow_dispatch"),
+        ("refs/tags/v*",),
+        "tag",
+    ),
+    JwtRole(
+        f"{PROJECT}-production-readonly",
+        ("production-readonly",),
+        READONLY_POLICY,
+        ("push", "workflow_dispatch", "schedule"),
+        (_MAIN, "refs/tags/v*"),
+    ),
+    # PR environments pr-<N>: the login's entity (by its ref) decides which PR's paths it reaches.
+    JwtRole(
+        f"{PROJECT}-preview",
+        ("pr-*",),
+        stack_policy(PREVIEW_GROUP),
+        ("pull_request",),
+        ("refs/pull/*/merge",),
+        user_claim="ref",
+    ),
+    JwtRole(f"{PROJECT}-pr-reaper", ("pr-reaper",), REAPER_POLICY, ("schedule", "workflow_dispatch"), (_MAIN,)),
+    JwtRole(f"{PROJECT}-pr-admission", ("pr-admission",), ADMISSION_POLICY, ("pull_request_target",), (_MAIN,)),
 )
 
 
@@ -189,7 +313,8 @@ def required_capabilities(
             continue
         need[_path(mount, "data", rest)] = {"create", "read", "update"}
         need[_path(mount, "metadata", rest)] = {"read", "delete"} if purge else {"read"}
-        need[f"auth/token/create/{token_role(env.name, service)}"] = {"update"}
+        if env.agent_auth is AgentAuth.DOKPLOY_ENV:
+            need[f"auth/token/create/{token_role(env.name, service)}"] = {"update"}
     return need
 
 

@@ -1,8 +1,11 @@
 """`VaultSecrets`: one environment's KV secrets (ensured) and its services' tokens (minted).
 
-The FinanceReport component builds one and puts `tokens[service]` (a Pulumi secret) into that service's
-Dokploy env as `VAULT_APP_TOKEN` - the only secret Dokploy holds. It reads nothing from config itself:
-the environment model and the connection come in as arguments.
+The FinanceReport component builds one and puts `agent_env[service]` into that service's Dokploy env.
+For staging, production and local (`AgentAuth.HOST_FILE`) that is empty: their vault-agents log in with
+AppRole secret_ids the admin issued onto the Dokploy host, so no credential is minted here, none is in the
+state, none in Dokploy. A `pr-<N>` stack mints one token per service, reaching only its own PR's paths,
+and its env holds it as `VAULT_APP_TOKEN` (a Pulumi secret). It reads nothing from config itself: the
+environment model and the connection come in as arguments.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.environment import Environment
+from components.compose.vault_agent import VAULT_TOKEN_KEY
+from components.environment import AgentAuth, Environment
 from components.vault.authority import entity_alias, service_policy, token_role
 from components.vault.connection import VaultConnection
 from components.vault.ensure import references
@@ -36,7 +40,8 @@ class VaultSecretsArgs:
 
 
 class VaultSecrets(pulumi.ComponentResource):
-    tokens: dict[str, pulumi.Output[str]]  # service -> VAULT_APP_TOKEN (secret)
+    tokens: dict[str, pulumi.Output[str]]  # service -> VAULT_APP_TOKEN (secret); DOKPLOY_ENV only
+    agent_env: dict[str, dict[str, pulumi.Output[str]]]  # service -> what its compose's Dokploy env holds
     token_accessors: dict[str, pulumi.Output[str]]
     paths: dict[str, str]  # service -> KV path under the mount
     secrets: dict[str, KvSecret]
@@ -48,6 +53,7 @@ class VaultSecrets(pulumi.ComponentResource):
         purge = env.delete_volumes_on_destroy if args.purge_on_delete is None else args.purge_on_delete
         child = pulumi.ResourceOptions(parent=self)
         self.secrets, self.tokens, self.token_accessors, self.paths = {}, {}, {}, {}
+        self.agent_env = {spec.service: {} for spec in layout}
 
         for spec in _sources_first(layout):
             # Derived keys read other services' secrets at apply time: create those first.
@@ -63,7 +69,7 @@ class VaultSecrets(pulumi.ComponentResource):
             )
             self.paths[spec.service] = spec.path
 
-        for spec in layout:
+        for spec in layout if env.agent_auth is AgentAuth.DOKPLOY_ENV else ():
             rotation = args.rotation.get(spec.service, "") if isinstance(args.rotation, Mapping) else args.rotation
             token = ServiceToken(
                 f"{name}-{spec.service}-token",
@@ -82,6 +88,7 @@ class VaultSecrets(pulumi.ComponentResource):
             )
             self.tokens[spec.service] = pulumi.Output.secret(token.token)
             self.token_accessors[spec.service] = token.accessor
+            self.agent_env[spec.service] = {VAULT_TOKEN_KEY: self.tokens[spec.service]}
 
         self.register_outputs({"paths": self.paths, "token_accessors": self.token_accessors})
 

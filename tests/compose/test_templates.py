@@ -7,7 +7,7 @@ import re
 import yaml
 
 from components.compose import Images, plan
-from components.environment import environment_for
+from components.environment import AgentAuth, environment_for
 from tests.compose.conftest import env_of, files_of
 
 
@@ -57,17 +57,26 @@ def test_vault_agent_config_travels_inside_the_compose(stack: str) -> None:
         assert f'address = "{env.vault_agent_address}"' in config
         # Exactly one secret: the service's own (its token's policy reads nothing else).
         assert re.findall(r'secret "([^"]+)"', config) == [env.vault_api_path(name)]
-        assert agent["environment"]["VAULT_APP_TOKEN"].startswith("${VAULT_APP_TOKEN")
+        if env.agent_auth is AgentAuth.DOKPLOY_ENV:
+            assert agent["environment"]["VAULT_APP_TOKEN"].startswith("${VAULT_APP_TOKEN")
+        else:  # AppRole: the public role_id in the entrypoint, the secret_id from the host as a compose secret
+            assert "VAULT_APP_TOKEN" not in agent["environment"] and 'method "approle"' in config
+            assert agent["secrets"] == ["vault_secret_id"]
+            assert doc["secrets"] == {"vault_secret_id": {"file": env.agent_secret_file(name)}}
+            assert f"finance_report-{env.name}-{name}" in agent["entrypoint"][-1]
         # Every other service of the file that needs secrets waits for the rendered file, then loads it.
         for svc, spec in doc["services"].items():
             if "secrets:/secrets:ro" in spec.get("volumes", []):
                 assert ". /secrets/.env" in spec["entrypoint"][-1], svc
 
 
-def test_only_the_vault_token_comes_from_dokploy_env(stack: str) -> None:
+def test_only_a_pr_s_own_token_comes_from_dokploy_env(stack: str) -> None:
+    """Finding 7's root: Dokploy builds its deploy command lines from a compose's env, so staging's,
+    production's and local's composes take nothing from it; a PR's takes its own token only."""
+    expected = {"VAULT_APP_TOKEN"} if env_of(stack).agent_auth is AgentAuth.DOKPLOY_ENV else set()
     for f in files_of(stack):
         referenced = set(re.findall(r"(?<!\$)\$\{([A-Z_]+)", f.text))
-        assert referenced == set(f.env_keys) == {"VAULT_APP_TOKEN"}, f.name
+        assert referenced == set(f.env_keys) == expected, f.name
 
 
 def test_preview_is_one_self_contained_compose() -> None:
@@ -78,8 +87,8 @@ def test_preview_is_one_self_contained_compose() -> None:
     services = doc["services"]
     assert set(services) == {"vault-agent", "postgres", "redis", "minio", "minio-init", "backend", "frontend"}
     assert "mc mb --ignore-existing local/statements" in services["minio-init"]["entrypoint"][-1]
-    assert services["backend"]["image"] == "ghcr.io/wangzitian0/finance_report-backend:pr-7-abc1234"
-    assert services["frontend"]["image"] == "ghcr.io/wangzitian0/finance_report-frontend:pr-7-abc1234"
+    assert services["backend"]["image"] == "ghcr.io/wangzitian0/finance_report-preview-backend:pr-7-abc1234"
+    assert services["frontend"]["image"] == "ghcr.io/wangzitian0/finance_report-preview-frontend:pr-7-abc1234"
     # Throwaway data: plain named volumes, deleted with the compose (delete_volumes in the component).
     assert {k for k, v in doc["volumes"].items() if not v} == {"postgres_data", "redis_data", "minio_data"}
     # Unique names on every network, so nothing resolves to another environment's service.

@@ -1,6 +1,6 @@
-"""Checks a request against Dokploy's OpenAPI document (../shared/dokploy/openapi.json).
+"""Checks a request against Dokploy's OpenAPI document (vendored: vendor/dokploy/openapi.json).
 
-The request schemas there are generated from Dokploy's zod schemas and are reliable (dokploy-api.md §6);
+The request schemas there are generated from Dokploy's zod schemas and are reliable (vendor/dokploy/README.md);
 the server is lenient (it coerces and drops unknown keys), so the tests hold the client to the document:
 the path exists for that method, query parameters and JSON body validate, and nothing undeclared is sent.
 """
@@ -8,6 +8,7 @@ the path exists for that method, query parameters and JSON body validate, and no
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,16 @@ from typing import Any
 
 import jsonschema
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "dokploy" / "openapi.json"
+REPO = Path(__file__).resolve().parents[2]
+SPEC_PATH = REPO / "vendor" / "dokploy" / "openapi.json"
+CLIENT_CODE = REPO / "components" / "dokploy"
+
+
+def procedures_in_code() -> set[str]:
+    """Every Dokploy procedure the provider's code calls (the document must hold each)."""
+    calls = re.compile(r'(?:query|mutate)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"')
+    found = {m for path in CLIENT_CODE.glob("*.py") for m in calls.findall(path.read_text())}
+    return found | {"settings.getDokployVersion"}  # the version probe goes through _send directly
 
 
 @cache

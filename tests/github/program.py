@@ -13,6 +13,7 @@ from components.images import Images, ImagesArgs, Resolver
 
 OWNER, REPOSITORY = "wangzitian0", "finance_report"
 REVIEWERS = Reviewers(users=("alice", 7), teams=("release-managers",))
+RELEASE_APP_ID = 424242  # the release GitHub App
 DIGESTS = {
     "backend": "sha256:" + "b" * 64,
     "frontend": "sha256:" + "f" * 64,
@@ -38,7 +39,14 @@ def stack_program(
 ) -> Any:
     env = environment_for(stack, config)
     github = (
-        GithubArgs(env, owner=OWNER, repository=REPOSITORY, reviewers=reviewers, wait_timer_minutes=wait_timer_minutes)
+        GithubArgs(
+            env,
+            owner=OWNER,
+            repository=REPOSITORY,
+            reviewers=reviewers,
+            wait_timer_minutes=wait_timer_minutes,
+            release_app_id=RELEASE_APP_ID,
+        )
         if env.managers.github
         else None
     )

@@ -23,10 +23,10 @@ def test_pr_build_plan_is_one_tag_and_the_pr_origin() -> None:
     assert (backend.component, backend.context, backend.tags) == (
         "backend",
         "apps/backend",
-        (f"{REPO}-backend:pr-7-abc1234",),
+        (f"{REPO}-preview-backend:pr-7-abc1234",),  # the PR packages, never the release ones
     )
     assert backend.build_args == {}
-    assert frontend.tags == (f"{REPO}-frontend:pr-7-abc1234",)
+    assert frontend.tags == (f"{REPO}-preview-frontend:pr-7-abc1234",)
     # The frontend appends /api/... itself: the bare origin, never .../api (the seed's /api/api bug).
     assert frontend.build_args == {"NEXT_PUBLIC_API_URL": "https://report-pr-7.zitian.party"}
 

@@ -88,6 +88,7 @@ def test_staging_owns_the_gates_and_mains_protection(plugins: Path) -> None:
         ("variable", "staging", STACK_VARIABLE, "staging"),
         ("variable", "staging", URL_VARIABLE, "https://report-staging.zitian.party"),
         ("ruleset", "main (finance-report)"),
+        ("ruleset", "release tags (finance-report)"),
     }
     assert_wired(rec)
     custom_only = {"customBranchPolicies": True, "protectedBranches": False}
@@ -96,16 +97,17 @@ def test_staging_owns_the_gates_and_mains_protection(plugins: Path) -> None:
         assert env.inputs["deploymentBranchPolicy"] == custom_only
         assert env.inputs["canAdminsBypass"] is False
         assert env.protect, f"{name} is shared and must be protected"
-    production = rec.one(ENV, environment="production").inputs
-    assert production["preventSelfReview"] is True
-    assert production["waitTimer"] == 10
-    assert production["reviewers"] == [
-        {"users": [GITHUB_USER_IDS["alice"], 7], "teams": [GITHUB_TEAM_IDS["release-managers"]]}
-    ]
-    for name in ("staging", READONLY_ENVIRONMENT):
-        assert "reviewers" not in rec.one(ENV, environment=name).inputs
+    # Everything that admits release tags is reviewed (tests/github/test_gates.py tries to cross them).
+    for name in ("production", READONLY_ENVIRONMENT):
+        reviewed = rec.one(ENV, environment=name).inputs
+        assert reviewed["preventSelfReview"] is True
+        assert reviewed["waitTimer"] == 10
+        assert reviewed["reviewers"] == [
+            {"users": [GITHUB_USER_IDS["alice"], 7], "teams": [GITHUB_TEAM_IDS["release-managers"]]}
+        ]
+    assert "reviewers" not in rec.one(ENV, environment="staging").inputs
 
-    ruleset = rec.one(RULESET)
+    ruleset = rec.one(RULESET, target="branch")
     assert ruleset.protect
     assert ruleset.inputs["target"] == "branch" and ruleset.inputs["enforcement"] == "active"
     assert ruleset.inputs["conditions"] == {"refName": {"includes": ["refs/heads/main"], "excludes": []}}
@@ -150,7 +152,8 @@ def test_images_per_stack_kind(plugins: Path) -> None:
         run(stack, program)
     repo = "ghcr.io/wangzitian0/finance_report"
     assert results["pr-7"] == [
-        {"backend": f"{repo}-backend:pr-7-abc1234", "frontend": f"{repo}-frontend:pr-7-abc1234"},
+        # PR images live in their own packages: a PR job may write those, never the release ones
+        {"backend": f"{repo}-preview-backend:pr-7-abc1234", "frontend": f"{repo}-preview-frontend:pr-7-abc1234"},
         {},
     ]
     assert results["staging"] == [

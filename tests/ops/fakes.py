@@ -17,6 +17,8 @@ class FakeGitHub:
     environments: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     fail_pull: set[int] = field(default_factory=set)
+    # token -> the login GitHub shows as the author of what that token writes
+    logins: dict[str, str] = field(default_factory=lambda: {"token": "github-actions[bot]"})
     _next: int = 100
 
     def transport(self) -> httpx.MockTransport:
@@ -30,13 +32,15 @@ class FakeGitHub:
         path, method = req.url.path, req.method
         self.calls.append(f"{method} {path}")
         assert req.headers["authorization"].startswith("Bearer ")
+        login = self.logins[req.headers["authorization"].removeprefix("Bearer ")]
+        author = {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
         body = json.loads(req.content) if req.content else {}
         if m := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path):
             thread = self.comments.setdefault(int(m[1]), [])
             if method == "GET":
                 page, per = int(req.url.params["page"]), int(req.url.params["per_page"])
                 return httpx.Response(200, json=thread[(page - 1) * per : page * per])
-            thread.append({"id": self._id(), "body": body["body"]})
+            thread.append({"id": self._id(), "body": body["body"], "user": author})
             return httpx.Response(201, json=thread[-1])
         if m := re.fullmatch(r"/repos/o/r/issues/comments/(\d+)", path):
             for thread in self.comments.values():
@@ -48,10 +52,10 @@ class FakeGitHub:
         if path == "/repos/o/r/issues":
             if method == "GET":
                 return httpx.Response(200, json=[i for i in self.issues if i["state"] == req.url.params["state"]])
-            self.issues.append({"number": self._id(), "state": "open", "comments": [], **body})
+            self.issues.append({"number": self._id(), "state": "open", "comments": [], "user": author, **body})
             return httpx.Response(201, json=self.issues[-1])
         if m := re.fullmatch(r"/repos/o/r/issues/(\d+)", path):
-            issue = next(i for i in self.issues if i["number"] == int(m[1]))
+            issue = next(i for i in self.issues if i["number"] == int(m[1]))  # a write token may edit any issue
             issue.update(body)
             return httpx.Response(200, json=issue)
         if m := re.fullmatch(r"/repos/o/r/pulls/(\d+)", path):

@@ -114,7 +114,8 @@ def destroyed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(pulumi_cli, "stack_ls", _stack_ls)
     exports = {"pr-1": {"deployment": {"resources": [{"outputs": {"marker": LIVE_MARKER}}]}}}
     monkeypatch.setattr(pulumi_cli, "export", lambda stack: json.dumps(exports.get(stack, {})))
-    monkeypatch.setattr(pulumi_cli, "destroy_and_remove", destroy)
+    monkeypatch.setattr(pulumi_cli, "remove_state", destroy)
+    monkeypatch.setattr(pulumi_cli, "run", lambda *a, **k: pytest.fail(f"the engine ran: pulumi {a}"))
     return calls
 
 
@@ -141,7 +142,9 @@ def test_reaper_destroys_closed_and_expired_and_reports_failures(destroyed: list
     # pr-1 open+fresh, pr-2 closed, pr-3 open+idle, pr-4 no such PR (fresh), pr-5 closed but locked, staging.
     assert reaped == {"pr-1": False, "pr-2": True, "pr-3": True, "pr-4": False, "pr-5": True, "staging": False}
     assert destroyed == ["pr-2", "pr-3", "pr-5"]
-    assert report.failures == {"pr-5": "error: the stack is currently locked by 1 lock(s)."}
+    assert report.failures == {
+        "pr-5": "RuntimeError: pulumi stack rm --force: error: the stack is currently locked by 1 lock(s)."
+    }
     assert report.environments_deleted == ["pr-2", "pr-3"] and gh.environments == set()
     # pr-9 has objects but no stack: reported, not deleted without the flag. pr-1 is live; "scratch" has no marker.
     assert [(o.kind, o.id) for o, _ in report.orphans] == [
@@ -179,3 +182,33 @@ def test_a_failed_pr_lookup_keeps_the_stack(destroyed: list[str], monkeypatch: p
         github=client(gh), dokploy=None, ttl=timedelta(days=7), dry_run=False, delete_orphans=False, now=lambda: NOW
     )
     assert "pr-2" not in destroyed and report.failures["pr-2"] == "PR lookup: HTTPStatusError"
+
+
+def test_a_reaped_stack_loses_its_marked_objects_through_the_api_before_its_state(
+    destroyed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pr-9's objects are found in Dokploy by marker and place, never from its state; then `stack rm --force`."""
+    monkeypatch.setattr(pulumi_cli, "stack_ls", lambda: '[{"name": "pr-9", "lastUpdate": "2026-11-26T10:00:00.000Z"}]')
+    gh = FakeGitHub(pulls={9: "closed"}, environments={"pr-9"})
+    dokploy = _preview_project()
+    report = reap_job.run(
+        github=client(gh),
+        dokploy=PreviewProject("https://dokploy.test", "preview-key", transport=dokploy.transport()),
+        environments=client(gh),
+        ttl=timedelta(days=7),
+        dry_run=False,
+        delete_orphans=False,
+        now=lambda: NOW,
+    )
+    assert report.failures == {} and destroyed == ["pr-9"]
+    assert report.deleted == {"pr-9": ["compose C9", "environment E9"]}
+    assert [e["environmentId"] for e in dokploy.environments["P"]] == ["default", "E1", "EX", "E8"]
+    assert gh.environments == set() and report.environments_deleted == ["pr-9"]
+
+
+def test_without_a_dokploy_key_the_state_is_kept(destroyed: list[str]) -> None:
+    gh = FakeGitHub(pulls={2: "closed", 5: "closed", 1: "open", 3: "open"})
+    report = reap_job.run(
+        github=client(gh), dokploy=None, ttl=timedelta(days=7), dry_run=False, delete_orphans=False, now=lambda: NOW
+    )
+    assert destroyed == [] and "no Dokploy key" in report.failures["pr-2"]

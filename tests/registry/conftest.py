@@ -69,3 +69,8 @@ def pushed(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Push
     # Released only half-way: the backend has v1.0.0, the frontend does not.
     push(f"{PREFIX}-backend", "v1.0.0", layout.index("backend release"), "--all", "--preserve-digests")
     return Pushed(registry=registry, digests=digests, home=home)
+
+
+# The Vault side of provenance (release records): the real OpenBao, bootstrapped as in tests/vault.
+from tests.support.openbao import openbao  # noqa: E402, F401  (fixture)
+from tests.vault.conftest import authority, signer  # noqa: E402, F401  (fixtures)

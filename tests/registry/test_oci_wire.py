@@ -95,15 +95,38 @@ def test_image_names(image: str, message: str) -> None:
     assert ImageName.parse("ghcr.io/acme/app") == ImageName("ghcr.io", "acme/app")
 
 
+_CRED_VARS = (
+    "REGISTRY_USERNAME",
+    "REGISTRY_PASSWORD",
+    "REGISTRY_READ_USERNAME",
+    "REGISTRY_READ_PASSWORD",
+    "GHCR_READ_TOKEN",
+    "GITHUB_ACTOR",
+    "GITHUB_TOKEN",
+)
+
+
 def test_credentials_from_the_environment_never_print_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("REGISTRY_USERNAME", "REGISTRY_PASSWORD", "GITHUB_ACTOR", "GITHUB_TOKEN"):
+    for var in _CRED_VARS:
         monkeypatch.delenv(var, raising=False)
-    assert Credentials.from_environ("ghcr.io") is None
+    assert Credentials.for_pushing("ghcr.io") is None
     monkeypatch.setenv("GITHUB_ACTOR", "bot")
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_secret")
-    creds = Credentials.from_environ("ghcr.io")
+    creds = Credentials.for_pushing("ghcr.io")
     assert creds == Credentials("bot", "ghs_secret") and "ghs_secret" not in repr(creds)
-    assert Credentials.from_environ("registry.example") is None  # the Actions token is for GHCR only
+    assert Credentials.for_pushing("registry.example") is None  # the Actions token is for GHCR only
     monkeypatch.setenv("REGISTRY_USERNAME", "u")
     monkeypatch.setenv("REGISTRY_PASSWORD", "p")
-    assert Credentials.from_environ("registry.example") == Credentials("u", "p")
+    assert Credentials.for_pushing("registry.example") == Credentials("u", "p")
+
+
+def test_lookups_never_send_the_github_token_to_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 9: where staging and production plan, GITHUB_TOKEN is the GitHub admin token (the github
+    provider needs it); a digest lookup must not use it as the GHCR password."""
+    for var in _CRED_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GITHUB_ACTOR", "bot")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_admin")
+    assert Credentials.for_reading("ghcr.io") is None  # anonymous, rather than the admin token
+    monkeypatch.setenv("GHCR_READ_TOKEN", "ghp_read_packages_only")
+    assert Credentials.for_reading("ghcr.io") == Credentials("bot", "ghp_read_packages_only")

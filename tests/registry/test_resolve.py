@@ -91,3 +91,20 @@ def test_registry_down_is_one_line(pushed: Pushed) -> None:
     message = str(err.value)
     assert address in message and "unreachable" in message and "after 2 attempts" in message
     assert "\n" not in message
+
+
+def test_the_default_lookup_authenticates_with_the_read_credential(
+    pushed: Pushed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 9 on the real registry: with a write pair and a read pair both in the environment, the
+    production lookup asks the token service as the reader only."""
+    from components.images import registry_resolver
+
+    monkeypatch.setenv("REGISTRY_USERNAME", "ci")
+    monkeypatch.setenv("REGISTRY_PASSWORD", "ci-secret")
+    monkeypatch.setenv("REGISTRY_READ_USERNAME", "reader")
+    monkeypatch.setenv("REGISTRY_READ_PASSWORD", "reader-secret")
+    before = len(pushed.registry.tokens.requests)
+    digest = registry_resolver()(f"{pushed.prefix}-backend", STAGING_TAG)
+    assert digest == pushed.digests[f"{PREFIX}-backend:{STAGING_TAG}"]
+    assert {r["user"] for r in pushed.registry.tokens.requests[before:]} == {"reader"}

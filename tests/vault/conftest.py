@@ -22,20 +22,36 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from components.vault.authority import JWT_MOUNT, JWT_ROLES, REPOSITORY
 from components.vault.client import VaultClient
 from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection, forget_logins
-from ops.vault_bootstrap import BootstrapOptions, Change, JwtConfig, bootstrap, ensure_stack_token
+from ops.vault_bootstrap import BootstrapOptions, Change, JwtConfig, admit_pr, bootstrap, ensure_stack_token
 from tests.support.leaks import Secret
 from tests.support.openbao import OpenBao, openbao, running_openbao  # noqa: F401  (fixtures)
 
 ISSUER = "https://token.actions.githubusercontent.com"
 ALL_GROUPS = ("staging", "production", "preview", "local")
+REPOSITORY_ID = "812345678"  # GitHub's numeric id of the repository, bound by every JWT role
+ADMITTED_PRS = (7, 8, 9)  # the PRs the fixture admits, as the pull_request_target job would
 # GitHub environment claim -> JWT role, as the workflows will use them (authority.JWT_ROLES)
 ROLE_FOR_ENVIRONMENT = {
     "staging": "finance_report-staging",
     "production": "finance_report-production",
     "production-readonly": "finance_report-production-readonly",
-    "staging-preview": "finance_report-pr-preview",
     "pr-7": "finance_report-preview",
+    "pr-reaper": "finance_report-pr-reaper",
+    "pr-admission": "finance_report-pr-admission",
 }
+
+
+def job_claims(environment: str | None) -> dict[str, Any]:
+    """The event, ref and ref type GitHub puts into the OIDC token of the job that uses `environment`."""
+    if environment and environment.startswith("pr-") and environment[3:].isdigit():
+        return {"event_name": "pull_request", "ref": f"refs/pull/{environment[3:]}/merge", "ref_type": "branch"}
+    if environment in ("production", "production-readonly"):
+        return {"event_name": "push", "ref": "refs/tags/v1.2.3", "ref_type": "tag"}
+    if environment == "pr-reaper":
+        return {"event_name": "schedule", "ref": "refs/heads/main", "ref_type": "branch"}
+    if environment == "pr-admission":
+        return {"event_name": "pull_request_target", "ref": "refs/heads/main", "ref_type": "branch"}
+    return {"event_name": "push", "ref": "refs/heads/main", "ref_type": "branch"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,8 @@ class Signer:
             "iss": ISSUER,
             "aud": DEFAULT_JWT_AUDIENCE,
             "repository": REPOSITORY,
+            "repository_id": REPOSITORY_ID,
+            **job_claims(env),
             "environment": env,
             "sub": f"repo:{REPOSITORY}:environment:{env}",
             "iat": now - 5,
@@ -96,7 +114,7 @@ class Authority:
 
     def login(self, environment: str, role: str | None = None, **claims: Any) -> str:
         """Log in as the GitHub Actions identity of `environment` (raises hvac errors when refused)."""
-        role = role or ROLE_FOR_ENVIRONMENT[environment]
+        role = role or ROLE_FOR_ENVIRONMENT.get(environment, "finance_report-preview")
         token = self.signer.sign(environment=environment, **claims)
         resp = hvac.Client(url=self.address).auth.jwt.jwt_login(role=role, jwt=token, path=JWT_MOUNT)
         return Secret(resp["auth"]["client_token"])
@@ -116,7 +134,11 @@ class Authority:
 
 
 def bootstrap_options(signer: Signer) -> BootstrapOptions:
-    return BootstrapOptions(groups=ALL_GROUPS, jwt=JwtConfig(pubkeys=(signer.public_pem,), discovery_url=None))
+    return BootstrapOptions(
+        groups=ALL_GROUPS,
+        repository_id=REPOSITORY_ID,
+        jwt=JwtConfig(pubkeys=(signer.public_pem,), discovery_url=None),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +148,8 @@ def authority(openbao: OpenBao, signer: Signer) -> Iterator[Authority]:  # noqa:
     changes = bootstrap(admin, opts)
     token_file = openbao.data_dir / "stack-local.token"
     ensure_stack_token(admin, "local", token_file)
+    for pr in ADMITTED_PRS:
+        admit_pr(admin, pr)
     assert {r.name for r in JWT_ROLES} <= {c.name for c in changes if c.kind == "jwt role"}
     yield Authority(openbao, signer, changes, opts, token_file)
     forget_logins()

@@ -12,7 +12,7 @@ import pytest
 from components.vault import authority as A
 from ops.vault_bootstrap import BootstrapOptions, bootstrap, group_for
 from tests.support.leaks import assert_no_leak
-from tests.vault.conftest import Authority, bootstrap_options
+from tests.vault.conftest import REPOSITORY_ID, Authority, bootstrap_options
 
 
 def test_first_run_created_everything_and_a_second_run_changes_nothing(authority: Authority) -> None:
@@ -27,24 +27,35 @@ def test_first_run_created_everything_and_a_second_run_changes_nothing(authority
 def test_local_and_pr_bootstrap_touch_only_their_own_objects(authority: Authority) -> None:
     local = bootstrap(authority.admin_client(), BootstrapOptions(groups=("local",), jwt=None))
     assert {c.name for c in local} == {
-        "secret", "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
+        "secret", "approle", "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
         "finance_report-stack-local",
     }  # fmt: skip
-    assert group_for("pr-42") == A.PREVIEW_GROUP  # nothing per PR: the shared templated role serves every pr-<N>
+    assert group_for("pr-42") == A.PREVIEW_GROUP  # the bootstrap has nothing per PR: admit_pr does that
     pr = bootstrap(authority.admin_client(), BootstrapOptions(groups=(group_for("pr-42"),), jwt=None))
     assert all("staging" not in c.name and "production" not in c.name for c in pr)
     assert all(c.action == "unchanged" for c in local + pr)
 
 
-def test_service_roles_mint_only_their_policy(authority: Authority) -> None:
-    role = authority.admin().read("auth/token/roles/finance_report-staging-app")["data"]
-    assert role["allowed_policies"] == ["finance_report-staging-app"]
-    assert role["orphan"] is True and role["renewable"] is True
-    assert 0 < role["token_explicit_max_ttl"] <= 366 * 24 * 3600 and role["token_no_default_policy"] is True
-    with pytest.raises(hvac.exceptions.InvalidRequest):  # asking the role for more is refused
-        authority.admin().write_data(
-            "auth/token/create/finance_report-staging-app", data={"policies": ["finance_report-stack-staging"]}
-        )
+def test_agent_approles_give_their_read_policy_only_in_short_tokens(authority: Authority) -> None:
+    role = authority.admin().read("auth/approle/role/finance_report-staging-app")["data"]
+    assert role["token_policies"] == ["finance_report-staging-app"] and role["token_no_default_policy"] is True
+    assert role["bind_secret_id"] is True and 0 < role["token_max_ttl"] <= 24 * 3600
+    rid = authority.admin().read("auth/approle/role/finance_report-staging-app/role-id")["data"]["role_id"]
+    assert rid == "finance_report-staging-app"  # fixed and public: the secret_id is the credential
+    with pytest.raises(hvac.exceptions.InvalidRequest):  # the role_id alone logs nobody in
+        hvac.Client(url=authority.address).auth.approle.login(rid, "not-a-secret-id")
+
+
+def test_staging_identity_mints_no_service_credential(authority: Authority) -> None:
+    """Finding 1: staging's CI identity cannot create service tokens or agent secret_ids, so nothing it
+    runs (and nothing in its state) holds a long-lived service credential."""
+    staging = hvac.Client(url=authority.address, token=authority.identity("staging"))
+    for path in (
+        "auth/token/create/finance_report-staging-app",
+        "auth/approle/role/finance_report-staging-app/secret-id",
+    ):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            staging.write_data(path, data={})
 
 
 def test_staging_identity_cannot_escalate_or_reach_production(authority: Authority) -> None:
@@ -63,7 +74,6 @@ def test_staging_identity_cannot_escalate_or_reach_production(authority: Authori
     with pytest.raises(hvac.exceptions.Forbidden):
         staging.write_data("transit/decrypt/finance-report-production", data={"ciphertext": "vault:v1:AAAA"})
     # ...while it can do its own job
-    staging.write_data("auth/token/create/finance_report-staging-redis", data={})
     staging.secrets.kv.v2.create_or_update_secret("finance_report/staging/probe", {"k": "v"}, mount_point="secret")
 
 
@@ -83,7 +93,7 @@ def test_pr_and_local_identities_never_reach_staging_or_production(authority: Au
     assert {p: c for p, c in caps.items() if c != {"deny"}} == {}
 
 
-def test_readonly_and_pr_preview_identities_cannot_change_anything(authority: Authority) -> None:
+def test_readonly_identity_cannot_change_anything(authority: Authority) -> None:
     ro = authority.as_token(authority.identity("production-readonly"))
     caps = ro.capabilities(
         [
@@ -99,11 +109,38 @@ def test_readonly_and_pr_preview_identities_cannot_change_anything(authority: Au
         "transit/decrypt/finance-report-production": {"update"},
         "transit/encrypt/finance-report-production": {"deny"},
     }
-    pv = authority.as_token(authority.identity("staging-preview"))
-    caps = pv.capabilities(["transit/decrypt/finance-report-staging", "transit/encrypt/finance-report-staging",
-                            "transit/decrypt/finance-report-production", "secret/data/finance_report/staging/app",
-                            "auth/token/create/finance_report-staging-app"])  # fmt: skip
-    assert {p for p, c in caps.items() if c != {"deny"}} == {"transit/decrypt/finance-report-staging"}
+
+
+# Every JWT role a `pull_request` job could try, with the environment names a PR's workflow could write.
+_PR_ATTEMPTS = [
+    (role.name, env)
+    for role in A.JWT_ROLES
+    for env in ("pr-7", "staging", "staging-preview", "production", "production-readonly", "pr-reaper")
+]
+
+
+def test_no_pull_request_identity_decrypts_or_reads_staging(authority: Authority) -> None:
+    """Hostile (finding 1): the PR-preview-of-staging identity is gone. Whatever role and environment a PR's
+    workflow asks for, its token never decrypts with staging's (or production's) transit key, and never
+    reads staging's KV or the release records."""
+    crossed = []
+    for role, env in _PR_ATTEMPTS:
+        claims = {"event_name": "pull_request", "ref": "refs/pull/7/merge"}
+        try:
+            token = authority.login(env, role=role, **claims)
+        except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden):
+            continue  # refused at login
+        caps = authority.as_token(token).capabilities(
+            [
+                "transit/decrypt/finance-report-staging",
+                "transit/decrypt/finance-report-production",
+                "secret/data/finance_report/staging/app",
+                "secret/data/finance_report/production/app",
+                f"secret/data/{A.release_path('v1.2.3')}",
+            ]
+        )
+        crossed += [f"{role}@{env}: {p} {c}" for p, c in caps.items() if c != {"deny"}]
+    assert crossed == []
 
 
 def test_cli_is_idempotent_and_prints_names_only(authority: Authority, tmp_path: pytest.TempPathFactory) -> None:
@@ -111,6 +148,7 @@ def test_cli_is_idempotent_and_prints_names_only(authority: Authority, tmp_path:
     key_file.write_text(authority.signer.public_pem)
     args = [sys.executable, "-m", "ops.vault_bootstrap", "--openbao-dir", str(authority.bao.data_dir)]
     args += ["--env", "staging", "--env", "production", "--env", "pr-3", "--jwt-pubkey-file", str(key_file)]
+    args += ["--repository-id", REPOSITORY_ID]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "0 created, 0 updated" in proc.stdout

@@ -37,7 +37,7 @@ def one_line(exc: pytest.ExceptionInfo[BaseException]) -> str:
 
 def test_passes_for_the_stack_identities(authority: Authority) -> None:
     preflight(LOCAL, conn(authority), environ={"VAULT_TOKEN": authority.local_token})
-    preflight(environment_for("pr-5"), conn(authority), environ={"VAULT_TOKEN": authority.identity("pr-7")})
+    preflight(environment_for("pr-7"), conn(authority), environ={"VAULT_TOKEN": authority.identity("pr-7")})
     ro = {"VAULT_TOKEN": authority.identity("production-readonly")}
     authority.admin().secrets.kv.v2.create_or_update_secret(
         "finance_report/production/app",
@@ -45,7 +45,6 @@ def test_passes_for_the_stack_identities(authority: Authority) -> None:
         mount_point="secret",
     )
     preflight(PRODUCTION, conn(authority), Access.READ, environ=ro)
-    preflight(STAGING, conn(authority), Access.NONE, environ={"VAULT_TOKEN": authority.identity("staging-preview")})
 
 
 def test_unreachable(authority: Authority) -> None:
@@ -112,12 +111,11 @@ def test_sealed(running_openbao: object, authority: Authority) -> None:
 def test_transit_preflight(authority: Authority) -> None:
     key = "finance-report-staging"
     transit_preflight(key, conn(authority), encrypt=True, environ={"VAULT_TOKEN": authority.identity("staging")})
-    transit_preflight(key, conn(authority), environ={"VAULT_TOKEN": authority.identity("staging-preview")})
+    prod, ro = "finance-report-production", {"VAULT_TOKEN": authority.identity("production-readonly")}
+    transit_preflight(prod, conn(authority), environ=ro)
     with pytest.raises(VaultPermissionDenied) as info:
-        transit_preflight(
-            key, conn(authority), encrypt=True, environ={"VAULT_TOKEN": authority.identity("staging-preview")}
-        )
-    assert f"transit/encrypt/{key}" in one_line(info)
+        transit_preflight(prod, conn(authority), encrypt=True, environ=ro)
+    assert f"transit/encrypt/{prod}" in one_line(info)
     with pytest.raises(VaultPermissionDenied) as info:
         transit_preflight(key, conn(authority), environ={"VAULT_TOKEN": authority.identity("production")})
     assert f"transit/decrypt/{key}" in one_line(info)

@@ -17,8 +17,10 @@ import hvac.exceptions
 import pytest
 
 from components.environment import environment_for
+from components.vault.authority import approle_role
 from components.vault.ensure import references
 from components.vault.keys import KeyClass, secret_layout
+from ops.vault_bootstrap import issue_agent_credentials
 from tests.support.leaks import Secret, assert_no_leak, digest, hide
 from tests.support.openbao import OpenBao
 from tests.support.pulumi_cli import REPO, PulumiCLI, make_project, pulumi_available
@@ -59,7 +61,7 @@ class Run:
 
     def env_for(self, stack: str) -> dict[str, str]:
         a = self.authority
-        token = {"local": a.local_token, "staging": a.identity("staging")}.get(stack) or a.identity("pr-7")
+        token = {"local": a.local_token, "staging": a.identity("staging")}.get(stack) or a.identity(stack)
         return {"VAULT_ADDR": a.address, "VAULT_TOKEN": token}
 
     def pulumi(self, *args: str, stack: str, check: bool = True) -> Any:
@@ -132,7 +134,7 @@ def reads(bao: OpenBao, token: str, path: str) -> bool:
     return True
 
 
-def test_up_ensures_kv_and_mints_tokens_and_a_second_up_changes_nothing(run: Run) -> None:
+def test_up_ensures_kv_mints_no_credential_and_a_second_up_changes_nothing(run: Run) -> None:
     run.init("local")
     run.up("local")
     first = {p: run.kv(p) for p in LOCAL_PATHS}
@@ -144,12 +146,13 @@ def test_up_ensures_kv_and_mints_tokens_and_a_second_up_changes_nothing(run: Run
     assert digest(app["REDIS_URL"]) == digest(f"redis://:{rd['PASSWORD']}@finance_report-redis-local:6379/0")
     assert set(app) == {"DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY",
                         "OPENROUTER_API_KEY"}  # fmt: skip
-    tokens = run.tokens("local")
-    assert set(tokens) == {"postgres", "redis", "app"}
+    # local's vault-agents log in with host-issued AppRole secret_ids: the stack mints no credential at all
+    assert run.tokens("local") == {}
+    assert "ServiceToken" not in run.cli.state_text()
     versions = {p: run.kv_version(p) for p in LOCAL_PATHS}
 
     second = run.up("local")
-    assert "6 unchanged" in second.stdout or "8 unchanged" in second.stdout, second.stdout
+    assert "5 unchanged" in second.stdout, second.stdout
     assert " created" not in second.stdout and " updated" not in second.stdout and "replaced" not in second.stdout
     run.pulumi("preview", "--expect-no-changes", stack="local")
     assert {p: run.kv_version(p) for p in LOCAL_PATHS} == versions  # nothing was even rewritten
@@ -157,11 +160,22 @@ def test_up_ensures_kv_and_mints_tokens_and_a_second_up_changes_nothing(run: Run
     assert {p: {k: digest(v) for k, v in d.items()} for p, d in again.items()} == {
         p: {k: digest(v) for k, v in d.items()} for p, d in first.items()
     }
-    assert {s: digest(t) for s, t in run.tokens("local").items()} == {s: digest(t) for s, t in tokens.items()}
 
 
-def test_a_minted_token_reads_its_own_path_and_is_denied_every_other(run: Run) -> None:
-    tokens = run.tokens("local")
+def test_an_agent_s_approle_login_reads_its_own_path_and_is_denied_every_other(run: Run, tmp_path: Path) -> None:
+    """What a HOST_FILE vault-agent does: role_id (the role's name) + the secret_id file the admin issued."""
+    admin = run.authority.admin_client()
+    issue_agent_credentials(admin, "local", tmp_path)
+    env = environment_for("local")
+    tokens: dict[str, str] = {}
+    for service in env.services:
+        secret_id = Secret((tmp_path / f"{env.compose_app_name(service)}.secret-id").read_text().strip())
+        run.secrets.add(secret_id)
+        assert oct((tmp_path / f"{env.compose_app_name(service)}.secret-id").stat().st_mode & 0o777) == "0o600"
+        login = hvac.Client(url=run.authority.address).auth.approle.login(approle_role("local", service), secret_id)
+        tokens[service] = Secret(login["auth"]["client_token"])
+        run.secrets.add(tokens[service])
+        assert login["auth"]["lease_duration"] <= 3600  # short-lived: the agent renews and logs in again
     everything = [
         *LOCAL_PATHS,
         "finance_report/staging/app",
@@ -173,7 +187,15 @@ def test_a_minted_token_reads_its_own_path_and_is_denied_every_other(run: Run) -
         assert reads(run.authority.bao, token, own), f"{service} cannot read {own}"
         assert [p for p in everything if p != own and reads(run.authority.bao, token, p)] == []
         info = run.authority.as_token(token).lookup_self()
-        assert info["policies"] == [f"finance_report-local-{service}"] and info["orphan"] is True
+        assert info["policies"] == [f"finance_report-local-{service}"]  # no default policy
+    # a rotation replaces every file; the old secret_ids no longer log in
+    old = {p.name: Secret(p.read_text().strip()) for p in tmp_path.glob("*.secret-id")}
+    issue_agent_credentials(admin, "local", tmp_path, rotate=True)
+    for name, secret_id in old.items():
+        run.secrets.add(secret_id)
+        service = name.removesuffix(".secret-id").rsplit("-", 1)[1]
+        with pytest.raises((hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden)):
+            hvac.Client(url=run.authority.address).auth.approle.login(approle_role("local", service), secret_id)
 
 
 def test_hand_set_values_survive_and_derived_values_follow_their_sources(run: Run) -> None:
@@ -198,18 +220,6 @@ def test_hand_set_values_survive_and_derived_values_follow_their_sources(run: Ru
     )  # fmt: skip
     out = run.up("local").stdout
     assert "updated" in out and run.kv("finance_report/local/app")["S3_BUCKET"] == "statements"  # a lost key returns
-
-
-def test_rotation_replaces_the_token_and_revokes_the_old_one(run: Run) -> None:
-    old = run.tokens("local")
-    run.pulumi("config", "set", "t:rotation", "2026-07", stack="local")
-    out = run.up("local").stdout
-    assert out.count("replaced") >= 3 or "3 replaced" in out, out
-    new = run.tokens("local")
-    for service in old:
-        assert digest(new[service]) != digest(old[service])
-        assert run.authority.as_token(old[service]).token_valid() is None, f"old {service} token still valid"
-        assert reads(run.authority.bao, new[service], f"finance_report/local/{service}")
 
 
 def test_a_missing_provided_key_fails_with_its_name(run: Run) -> None:
@@ -239,10 +249,22 @@ def test_pr_stacks_side_by_side_and_destroy_leaves_nothing_of_one(run: Run) -> N
     run.pulumi("stack", "rm", "--yes", stack="pr-7")
 
 
+def test_pr_token_rotation_replaces_the_token_and_revokes_the_old_one(run: Run) -> None:
+    old = run.tokens("pr-8")
+    run.pulumi("config", "set", "t:rotation", "2026-07", stack="pr-8")
+    out = run.up("pr-8").stdout
+    assert "replaced" in out, out
+    new = run.tokens("pr-8")
+    for service in old:
+        assert digest(new[service]) != digest(old[service])
+        assert run.authority.as_token(old[service]).token_valid() is None, f"old {service} token still valid"
+        assert reads(run.authority.bao, new[service], f"finance_report/pr-8/{service}")
+
+
 def test_no_secret_value_in_state_cli_output_or_logs(run: Run) -> None:
     for path in [*LOCAL_PATHS, "finance_report/pr-8/pr-8"]:
         run.kv(path)
-    run.tokens("local")
+    run.tokens("pr-8")
     assert len(run.secrets) >= 15
     home_logs = "\n".join(p.read_text(errors="replace") for p in Path(run.cli.home).rglob("*.log") if p.is_file())
     server_log = (run.authority.bao.data_dir / "bao.log").read_text(errors="replace")

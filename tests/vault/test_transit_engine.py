@@ -82,8 +82,7 @@ def test_secrets_decrypt_while_vault_is_up_and_the_token_may_use_the_key(stack: 
     out = stack.run("up", "--yes", "--skip-preview", token=staging)
     got = stack.run("stack", "output", "password", "--show-secrets", token=staging).strip()
     assert digest(got) == digest(PASSWORD)
-    # the PR-preview identity may decrypt staging's stack (to preview it) ...
-    stack.run("preview", "--expect-no-changes", token=stack.authority.identity("staging-preview"))
+    stack.run("preview", "--expect-no-changes", token=staging)
     assert_no_leak(out + stack.cli.state_text(), [PASSWORD], "up output and state")
 
 
@@ -96,12 +95,20 @@ def test_a_token_that_may_not_use_the_key_fails_clearly(stack: Stack, who: str |
     assert_no_leak(out, [PASSWORD], "a failed preview")
 
 
-def test_pr_preview_identity_cannot_encrypt_with_the_staging_key(stack: Stack) -> None:
-    out = stack.cli.run(
+def test_a_pull_request_job_cannot_open_staging_s_stack(stack: Stack) -> None:
+    """Hostile (finding 1): on main a `staging-preview` identity let PR code decrypt staging's stack. Now
+    the only identity a `pull_request` job gets is its PR's; it can neither decrypt nor encrypt with
+    staging's key, whatever environment its workflow names."""
+    authority = stack.authority
+    token = authority.login("pr-7")  # the other roles refuse a pull_request token (tests/vault/test_jwt.py)
+    out = stack.run("preview", token=token, check=False)
+    assert "permission denied" in out.lower() and f"transit/decrypt/{KEY}" in out, out[-2000:]
+    copy = stack.cli.run(
         "stack", "init", "staging-copy", "--secrets-provider", f"hashivault://{KEY}", check=False,
-        env=stack.as_(stack.authority.identity("staging-preview")),
+        env=stack.as_(token),
     )  # fmt: skip
-    assert out.returncode != 0 and "permission denied" in (out.stdout + out.stderr).lower()
+    assert copy.returncode != 0 and "permission denied" in (copy.stdout + copy.stderr).lower()
+    assert_no_leak(out, [PASSWORD], "a refused preview")
 
 
 def test_vault_down_fails_with_the_address(stack: Stack, authority: Authority) -> None:
