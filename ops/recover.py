@@ -8,9 +8,9 @@
 2. A lock the dead CLI left (file backend: its pid is gone on this host) is cleared with `pulumi cancel`;
    on another backend the line says to check no run is active and run `pulumi cancel --stack <stack>`.
 3. If the stack's state holds pending operations (the CLI died between starting and finishing a step),
-   `pulumi refresh --clear-pending-creates --yes` drops them: our providers find an object a lost create
-   did make by its marker on the next `up`, so nothing is duplicated; without this every later `up`
-   warns about pending operations.
+   they are dropped (what `pulumi refresh --clear-pending-creates` does, without a refresh): our providers
+   find an object a lost create did make by its marker on the next `up`, so nothing is duplicated; without
+   this every later `up` warns about pending operations.
 
 Prints what it did, one line each; nothing when there was nothing to do.
 """
@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,6 +124,25 @@ def stale_locks(stack: str, cwd: Path) -> list[Path]:
     return stale
 
 
+def clear_pending(stack: str, cwd: Path) -> None:
+    """Drop the pending operations from the state (export, edit, import), as `refresh --clear-pending-creates`
+    does for creates, without reading every resource (a read failing on a half-made object stops a refresh).
+    A create that did happen is found by its marker on the next `up`; a delete or update is sent again."""
+    res = pulumi_cli.run("stack", "export", "--stack", stack, cwd=cwd)
+    if res.code != 0:
+        raise RuntimeError(f"pulumi stack export failed: {res.output.strip().splitlines()[-1:]}")
+    state = json.loads(res.output)
+    state["deployment"]["pending_operations"] = []
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(state, f)
+    try:
+        res = pulumi_cli.run("stack", "import", "--stack", stack, "--file", f.name, cwd=cwd)
+    finally:
+        os.unlink(f.name)
+    if res.code != 0:
+        raise RuntimeError(f"pulumi stack import failed: {res.output.strip().splitlines()[-1:]}")
+
+
 def recover(stack: str, cwd: Path = REPO) -> list[str]:
     done = []
     left = orphans(cwd.resolve())
@@ -136,10 +156,8 @@ def recover(stack: str, cwd: Path = REPO) -> list[str]:
         done.append(f"recover: cleared the lock a killed pulumi left on stack {stack} (pulumi cancel)")
     pending = pending_operations(stack, cwd)
     if pending:
-        res = pulumi_cli.run("refresh", "--stack", stack, "--yes", "--clear-pending-creates", cwd=cwd)
-        if res.code != 0:
-            raise RuntimeError(f"pulumi refresh --clear-pending-creates failed: {res.output.strip().splitlines()[-1:]}")
-        done.append(f"recover: cleared {pending} pending operation(s) of stack {stack} (pulumi refresh)")
+        clear_pending(stack, cwd)
+        done.append(f"recover: cleared {pending} pending operation(s) of stack {stack}")
     return done
 
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.reliability import report
+from tests.reliability.harness import admit_pr_stack
 from tests.stacks.clone import Clone, Run
 from tests.stacks.test_local_stack import PR_CONFIG
 from tests.support.leaks import find_leaks
@@ -71,11 +72,9 @@ def test_destroy_refuses_what_it_could_not_finish(tmp_path: Path) -> None:
 def _scenario(clone: Clone) -> None:
     clone.script("up.sh")
     _deleted_by_hand(clone)
-    clone.run(
-        ".venv/bin/python", "-m", "ops.vault_bootstrap", "--env", "preview", "--openbao-dir", ".local/openbao",
-        "--no-jwt", "--stack-token-file", ".local/openbao/stack-preview.token",
-    )  # fmt: skip
-    pr_env = clone.stack_env("stack-preview.token")
+    root_token = (clone.openbao_dir / "root-token").read_text().strip()
+    admit_pr_stack(clone.vault_address, root_token, 7, clone.openbao_dir / "stack-pr-7.token")
+    pr_env = clone.stack_env("stack-pr-7.token")
     _up_pr(clone, "pr-7", pr_env)
     before = clone.dokploy_snapshot()
     local_count, pr_count = _resource_count(clone, "local", pr_env), _resource_count(clone, "pr-7", pr_env)
@@ -113,7 +112,7 @@ def _scenario(clone: Clone) -> None:
     )
     assert clone.vault_envs() == set()
     secrets = [clone.dokploy_key, (clone.openbao_dir / "root-token").read_text().strip()]
-    secrets += [(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-preview.token")]
+    secrets += [(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-pr-7.token")]
     leaks = find_leaks(clone.state_text() + "\n".join(clone.transcript), secrets)
     assert not leaks, leaks
 

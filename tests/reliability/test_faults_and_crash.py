@@ -27,7 +27,7 @@ import pytest
 
 from tests.reliability import report
 from tests.reliability.conftest import OWNER_KEY
-from tests.reliability.harness import Servers
+from tests.reliability.harness import Servers, admit_pr_stack
 from tests.stacks.clone import LOCAL_PASSPHRASE
 from tests.support.leaks import find_leaks
 from tests.support.pulumi_cli import PULUMI, REPO, PulumiCLI, copy_repo_program, pulumi_available
@@ -53,6 +53,7 @@ def _delta(servers: Servers, base: dict[str, int]) -> dict[str, int]:
 
 
 def _stack(tmp: Path, servers: Servers, stack: str) -> tuple[PulumiCLI, dict[str, str]]:
+    admit_pr_stack(servers.openbao.address, servers.openbao.root_token, int(stack.split("-")[1]))
     cli = copy_repo_program(tmp)
     cli.extra_env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
     cli.extra_env["DOKPLOY_TIMEOUT_SECONDS"] = "2"
