@@ -22,7 +22,7 @@ import pytest
 from tests.reliability import report
 from tests.reliability.harness import admit_pr_stack
 from tests.stacks.clone import Clone, Run
-from tests.stacks.test_local_stack import PR_CONFIG
+from tests.stacks.test_local_stack import _up_pr
 from tests.support.leaks import find_leaks
 from tests.support.pulumi_cli import pulumi_available
 
@@ -31,16 +31,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not pulumi_available(), reason="run `make setup` to build .tools/bin/pulumi"),
 ]
-
-
-def _up_pr(clone: Clone, stack: str, env: dict[str, str]) -> None:
-    clone.pulumi("stack", "init", stack, env=env)
-    for key, value in {**PR_CONFIG, "financeReport:imageTag": f"{stack}-abc1234"}.items():
-        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
-    for key in ("dokploy:url", "vault:address"):
-        value = clone.pulumi("config", "get", "--stack", "local", key, env=env).stdout.strip()
-        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
-    clone.pulumi("up", "--stack", stack, "--yes", "--skip-preview", env=env)
 
 
 def _resource_count(clone: Clone, stack: str, env: dict[str, str]) -> int:
