@@ -244,6 +244,13 @@ def cmd_required_checks(_: argparse.Namespace) -> int:
     return 0
 
 
+# ---- data (docs/data.md) ---------------------------------------------------------------------------
+def cmd_restore_drill(a: argparse.Namespace) -> int:
+    from ops import restore_drill
+
+    return restore_drill.main(a.stack, a.key)
+
+
 # ---- wiring ----------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
@@ -336,6 +343,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--stack", help="only this pr-<N> (the PR-close job); still reaped only if its PR is closed")
 
     add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")
+
+    sp = add("restore-drill", cmd_restore_drill, "restore a stack's newest database dump into a scratch PostgreSQL")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--key", default="latest", help="a dump's key (default: the newest)")
     return p
 
 
