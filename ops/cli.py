@@ -251,6 +251,13 @@ def cmd_restore_drill(a: argparse.Namespace) -> int:
     return restore_drill.main(a.stack, a.key)
 
 
+def cmd_rotate(a: argparse.Namespace) -> int:
+    from ops import rotate
+
+    stdin = sys.stdin.read() if a.kind == "s3-key" else ""
+    return rotate.main(a.kind, a.stack, directory=a.dir, stacks=a.also, which=a.which, stdin=stdin)
+
+
 # ---- wiring ----------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
@@ -347,6 +354,13 @@ def _parser() -> argparse.ArgumentParser:
     sp = add("restore-drill", cmd_restore_drill, "restore a stack's newest database dump into a scratch PostgreSQL")
     sp.add_argument("--stack", required=True)
     sp.add_argument("--key", default="latest", help="a dump's key (default: the newest)")
+
+    sp = add("rotate", cmd_rotate, "rotate one kind of credential, revoking the old one (docs/data.md)")
+    sp.add_argument("kind", choices=["agent-secret-ids", "transit", "s3-key"])
+    sp.add_argument("--stack", required=True, help="the environment (transit: a stack on the group's key)")
+    sp.add_argument("--dir", default="", help="agent-secret-ids: the host's credentials directory")
+    sp.add_argument("--also", action="append", default=[], help="transit: every stack on the key (repeat)")
+    sp.add_argument("--which", choices=["backup", "app"], default="backup", help="s3-key: which pair")
     return p
 
 

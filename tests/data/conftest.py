@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from ops.scratch_postgres import PostgresMissing, ScratchPostgres, bindir, scratch
-from tests.support.openbao import openbao  # noqa: F401  (fixture)
 from tests.support.s3 import S3Key, S3Server, s3_server  # noqa: F401  (fixture)
+from tests.vault.conftest import authority, openbao, running_openbao, signer  # noqa: F401  (fixtures)
 
 BACKUP_BUCKET = "finance-report-backups"
 
