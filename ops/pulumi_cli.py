@@ -49,18 +49,23 @@ PROGRAM_VARIABLES = (
 )
 
 
-def child_env(*, program: bool, source: dict[str, str] | None = None) -> dict[str, str]:
+# What the hashivault secrets provider (gocloud's keeper) reads: a command that creates or opens a stack's
+# data key (`stack init` on transit) needs these and nothing else of the program's.
+KEEPER_VARIABLES = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_SERVER_URL", "VAULT_SERVER_TOKEN", "VAULT_NAMESPACE")
+
+
+def child_env(*, program: bool, source: dict[str, str] | None = None, keeper: bool = False) -> dict[str, str]:
     """The allow-listed environment of a pulumi child process (see the module docstring)."""
     src = dict(os.environ if source is None else source)
-    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set())
+    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set()) | (set(KEEPER_VARIABLES) if keeper else set())
     return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
 
 
-def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False) -> Result:
+def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False, keeper: bool = False) -> Result:
     proc = subprocess.run(
         [pulumi_binary(), "--non-interactive", *args],
         cwd=cwd,
-        env=child_env(program=program),
+        env=child_env(program=program, keeper=keeper),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

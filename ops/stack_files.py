@@ -103,7 +103,8 @@ def ensure_stack(stack: str, cwd: Path = stacks.REPO, *, create: bool = True) ->
     if export is None:
         if not create:
             return "missing"
-        _run("stack", "init", stack, "--secrets-provider", provider, cwd=cwd)
+        # Transit wraps the new data key: the keeper needs Vault's address and token (docs/first-day.md).
+        _run("stack", "init", stack, "--secrets-provider", provider, cwd=cwd, keeper=True)
         return "created"
     state = secrets_state(export)
     if state is None:
@@ -174,7 +175,7 @@ def _has_key(path: Path) -> bool:
     return REVIEWERS_KEY in (doc.get("config") or {})
 
 
-def _run(*args: str, cwd: Path, allow: tuple[str, ...] = ()) -> None:
-    res = pulumi_cli.run(*args, cwd=cwd)
+def _run(*args: str, cwd: Path, allow: tuple[str, ...] = (), keeper: bool = False) -> None:
+    res = pulumi_cli.run(*args, cwd=cwd, keeper=keeper)
     if res.code != 0 and not any(a in res.output for a in allow):
         raise RuntimeError(f"pulumi {' '.join(args[:2])} failed: {res.output.strip().splitlines()[-1:]}")
