@@ -41,7 +41,7 @@ from dokploy_local.testing import LocalDokploy, running_server
 from ops.vault_bootstrap import BootstrapOptions, JwtConfig, bootstrap
 from tests.pipeline import act
 from tests.pipeline.edge import Edge, SimulatedApp
-from tests.pipeline.github_api import BOT, GITHUB_ISSUER, GitHubStandIn, RunContext
+from tests.pipeline.github_api import BOT, GITHUB_ISSUER, REPOSITORY_ID, GitHubStandIn, RunContext
 from tests.support.openbao import OpenBao
 from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV, pulumi_env
 from tests.support.registry import Registry, running_registry
@@ -429,7 +429,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         edge.route("api.github.localhost", github.url, scheme="http")
         admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
         jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
-        bootstrap(admin, BootstrapOptions(jwt=jwt))
+        bootstrap(admin, BootstrapOptions(repository_id=REPOSITORY_ID, jwt=jwt))
         world = World(root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token)
         _prebuilt(root)
         _seed_venv_cache(root)
