@@ -80,6 +80,7 @@ def test_first_day_on_the_local_servers_ends_with_staging_up(
         "BASE_DOMAIN": "example.test",
         "GITHUB_REPOSITORY": "acme/finance_report",
         "REVIEWERS": "octo-dev",
+        "RELEASE_APP_ID": "42",
         "AGENT_DIR": str(tmp_path / "agent"),
         "JWT_FLAGS": "--no-jwt",
         "MANAGE_GITHUB": "false",
@@ -110,7 +111,7 @@ def test_first_day_on_the_local_servers_ends_with_staging_up(
     assert done.returncode == 0, out[-3000:]
     for ok in ("dokploy: ok", "vault: ok", "policy: ok", "backup destination: ok", "secret_ids: ok", "stack file: ok"):
         assert ok in out, out[-3000:]
-    assert "staging composes: {'postgres': 'done', 'redis': 'done', 'app': 'done'}" in out
+    assert "staging composes: {'app': 'done', 'postgres': 'done', 'redis': 'done'}" in out
     assert "https://report-staging.example.test" in out
     for secret in (dokploy_server.api_key, vault.root_token, values["S3_SECRET_KEY"], values["BACKUP_S3_SECRET_KEY"]):
         assert secret not in out
