@@ -161,6 +161,14 @@ class World:
             kv.create_or_update_secret(
                 f"finance_report/{stack}/app", {**operator, "OPENROUTER_API_KEY": "or-key"}, mount_point="secret"
             )
+            # The backup destination (docs/data.md, docs/first-day.md): the operator's, in the postgres secret.
+            destination = {
+                "BACKUP_S3_ENDPOINT": "https://backups.example.test",
+                "BACKUP_S3_BUCKET": f"finance-report-backups-{stack}",
+                "BACKUP_S3_ACCESS_KEY": f"{stack}-backup-user",
+                "BACKUP_S3_SECRET_KEY": secrets.token_hex(16),
+            }
+            kv.create_or_update_secret(f"finance_report/{stack}/postgres", destination, mount_point="secret")
         git("commit", "-q", "-m", "stack init staging and production (Vault transit secrets providers)", cwd=self.site)
         git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.site)
 
