@@ -64,8 +64,10 @@ def stand_in_map(root: Path) -> dict[str, Path]:
 def _env_file(path: Path, values: Mapping[str, str]) -> Path:
     lines = []
     for key, value in values.items():
-        if "\n" in value:
-            raise ValueError(f"{key}: multi-line values cannot go into an act env file")
+        if "\n" in value:  # godotenv (act's reader) expands \n inside double quotes
+            if '"' in value or "\\" in value:
+                raise ValueError(f"{key}: a multi-line value with quotes or backslashes cannot go into an env file")
+            value = '"' + value.replace("\n", "\\n") + '"'
         lines.append(f"{key}={value}")
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)

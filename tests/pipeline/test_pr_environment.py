@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from components.environment import PREVIEW_PROJECT
+from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import pull_request
 from tests.pipeline.github_api import BOT
 from tests.pipeline.world import World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1500)]
-IMAGE = "wangzitian0/finance_report"
 HOST = "report-pr-{n}.zitian.party"
 
 
@@ -53,10 +53,16 @@ class PullRequest:
         ]
 
 
+def _images(tag: str) -> list[str]:
+    """The image references the model says a PR environment at `tag` runs (its own packages)."""
+    model = stacks.environment(tag.rsplit("-", 1)[0], tag)
+    return [model.image(c) for c in ("backend", "frontend")]
+
+
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
     (compose,) = env["compose"]
     text = str(compose.get("composeFile") or "")
-    return f"{IMAGE}-backend:{tag}" in text and f"{IMAGE}-frontend:{tag}" in text
+    return all(ref in text for ref in _images(tag))
 
 
 def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world: World) -> None:
@@ -68,7 +74,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     tag1 = f"pr-7-{sha1[:7]}"
     opened = pr.event("opened")
     assert opened.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, opened.explain()
-    assert world.image_digest(f"{IMAGE}-backend", tag1) and world.image_digest(f"{IMAGE}-frontend", tag1)
+    assert all(world.pulled(ref) for ref in _images(tag1))
     env = pr.environment()
     assert env is not None and _runs_tag(env, tag1), world.composes()
     (compose,) = env["compose"]

@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT, PROJECT
@@ -41,13 +43,15 @@ from dokploy_local.testing import LocalDokploy, running_server
 from ops.vault_bootstrap import BootstrapOptions, JwtConfig, bootstrap
 from tests.pipeline import act
 from tests.pipeline.edge import Edge, SimulatedApp
-from tests.pipeline.github_api import BOT, GITHUB_ISSUER, GitHubStandIn, RunContext
+from tests.pipeline.github_api import BOT, GITHUB_ISSUER, REPOSITORY_ID, GitHubStandIn, RunContext
 from tests.support.openbao import OpenBao
 from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV, pulumi_env
 from tests.support.registry import Registry, running_registry
 
 PULUMI_PROJECT = "finance-report"
 ACTOR = "octo-dev"
+RELEASE_APP_ID = "4242"
+RELEASE_APP = "finance-report-release[bot]"
 # Dokploy keys as the repository admins would create them (docs/workflows.md "Identities").
 MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
 NO_ACCESS_KEY = "no-access-member-key"  # DOKPLOY_NO_ACCESS_API_KEY: a member of no project
@@ -104,6 +108,8 @@ class World:
     origin: Path
     site: Path  # a working clone to author commits in
     token: str  # the runs' GITHUB_TOKEN (the bot)
+    push_token: str  # GHCR_PUSH_TOKEN: write on the release packages (staging environment)
+    release_app_key: str  # RELEASE_APP_PRIVATE_KEY: the release GitHub App's key (PEM)
     projects: dict[str, str] = field(default_factory=dict)
     _runs: Iterator[int] = field(default_factory=lambda: itertools.count(9001))
     _installed: bool = False
@@ -178,6 +184,8 @@ class World:
             "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
             "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
             "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
+            "RELEASE_APP_ID": RELEASE_APP_ID,
+            "GHCR_PUSH_USERNAME": "release-pusher",
         }
 
     def secrets(self) -> dict[str, str]:
@@ -190,6 +198,8 @@ class World:
             "DOKPLOY_OBSERVER_API_KEY": OBSERVER_KEY,
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
+            "GHCR_PUSH_TOKEN": self.push_token,
+            "RELEASE_APP_PRIVATE_KEY": self.release_app_key,
         }
 
     # ---- running a workflow ----------------------------------------------------------------------
@@ -287,6 +297,12 @@ class World:
         """Stack names in a trust zone's file backend (what `pulumi stack ls` would list)."""
         base = self.root / "state" / zone / ".pulumi" / "stacks"
         return sorted(p.name.removesuffix(".json") for p in base.rglob("*.json") if not p.name.endswith(".bak"))
+
+    def pulled(self, ref: str) -> str | None:
+        """The digest a full reference (`ghcr.io/owner/name:tag`, as the model names it) resolves to, or None."""
+        name = ref.split("/", 1)[1]
+        repo, _, tag = name.rpartition(":")
+        return self.image_digest(repo, tag)
 
     def image_digest(self, image: str, tag: str) -> str | None:
         admin = Credentials("admin", "admin-password")
@@ -400,8 +416,14 @@ def _installation_config(dokploy_url: str, vault_address: str) -> dict[str, str]
 @contextlib.contextmanager
 def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
     token = "ghs_" + secrets.token_hex(18)
+    push_token = "ghp_" + secrets.token_hex(18)
+    app_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    app_pem = app_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     users: dict[str, tuple[str, tuple[str, ...]]] = {
         ACTOR: (token, ("pull", "push")),
+        "release-pusher": (push_token, ("pull", "push")),
         "admin": ("admin-password", ("pull",)),
     }
     with contextlib.ExitStack() as stack:
@@ -414,6 +436,10 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github.add_token(token, BOT)
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
+        public = app_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        github.install_app(RELEASE_APP_ID, public.decode(), RELEASE_APP)
         app = SimulatedApp([dokploy, pr_dokploy], _image_exists(registry))
         edge = Edge(root / "edge", app, "zitian.party").start()
         stack.callback(edge.stop)
@@ -421,8 +447,10 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         edge.route("api.github.localhost", github.url, scheme="http")
         admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
         jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
-        bootstrap(admin, BootstrapOptions(jwt=jwt))
-        world = World(root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token)
+        bootstrap(admin, BootstrapOptions(jwt=jwt, repository_id=REPOSITORY_ID))
+        world = World(
+            root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token, push_token, app_pem
+        )
         _prebuilt(root)
         _seed_venv_cache(root)
         _owner_projects(world)
