@@ -123,11 +123,11 @@ def test_a_pr_whose_first_up_failed_recovers_on_the_next_push(deploying_world: W
     world = deploying_world
     pr = PullRequest(world, 8)
     pr.push({"docs/pr-8.md": "change\n"}, "a change")
-    world.dokploy.set_knobs(deploy_outcome="error")  # Dokploy's deployment of the compose fails
+    world.pr_dokploy.set_knobs(deploy_outcome="error")  # the PR server's deployment of the compose fails
     try:
         failed = pr.event("opened")
     finally:
-        world.dokploy.set_knobs(deploy_outcome="done")
+        world.pr_dokploy.set_knobs(deploy_outcome="done")
     assert failed.jobs == {"images": "success", "deploy": "failure", "destroy": "skipped"}, failed.explain()
     (comment,) = pr.comments()
     assert "deployment failed" in comment["body"]

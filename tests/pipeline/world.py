@@ -23,7 +23,9 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,10 +115,28 @@ class World:
     projects: dict[str, str] = field(default_factory=dict)
     _runs: Iterator[int] = field(default_factory=lambda: itertools.count(9001))
     _installed: bool = False
+    # One working clone authors every commit: scenarios running in parallel take turns with it.
+    _site_lock: threading.RLock = field(default_factory=threading.RLock)
+    _flows: dict[str, Future[Any]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=3))
+
+    def start_flow(self, name: str, flow: Callable[[World], Any]) -> None:
+        """Run a scenario's whole sequence of workflow runs in the background (independent scenarios overlap)."""
+        if name not in self._flows:
+            self._flows[name] = self._pool.submit(flow, self)
+
+    def flow(self, name: str, flow: Callable[[World], Any]) -> Any:
+        """The result of a scenario's sequence: started now unless already running in the background."""
+        self.start_flow(name, flow)
+        return self._flows[name].result()
 
     # ---- the repository ----------------------------------------------------------------------
     def commit(self, branch: str, files: Mapping[str, str], message: str, base: str = "main") -> str:
         """A commit on `branch` (created from `base`) changing `files`; pushed to origin. Returns its sha."""
+        with self._site_lock:
+            return self._commit(branch, files, message, base)
+
+    def _commit(self, branch: str, files: Mapping[str, str], message: str, base: str) -> str:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         start = f"origin/{branch}" if git("ls-remote", "origin", f"refs/heads/{branch}", cwd=self.site) else base
         if not start.startswith("origin/") and start != "HEAD":
@@ -133,6 +153,10 @@ class World:
 
     def pull_request_refs(self, number: int, head: str) -> str:
         """refs/pull/<N>/head and the merge commit refs/pull/<N>/merge GitHub computes; returns the merge sha."""
+        with self._site_lock:
+            return self._pull_request_refs(number, head)
+
+    def _pull_request_refs(self, number: int, head: str) -> str:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
         git("merge", "-q", "--no-ff", "-m", f"Merge {head} into main", head, cwd=self.site)
@@ -145,9 +169,12 @@ class World:
         """The admins' one-time steps before staging and production deploy (README, docs/workflows.md):
         `pulumi stack init` of both stacks on their Vault transit keys, committed to main with the
         encryptedkey it writes; and the operator's own keys in Vault (the `provided` ones)."""
-        if self._installed:
-            return
-        self._installed = True
+        with self._site_lock:
+            if not self._installed:
+                self._install_stacks()
+                self._installed = True
+
+    def _install_stacks(self) -> None:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
         kv = self.openbao.client().secrets.kv.v2
@@ -457,7 +484,10 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         (root / "state" / "preview").mkdir(parents=True)
         (root / "state" / "staging").mkdir()
         (root / "state" / "production").mkdir()
-        yield world
+        try:
+            yield world
+        finally:
+            world._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pulumi_available() -> bool:
