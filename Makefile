@@ -12,7 +12,11 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell
+
+# The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
+# local servers (`make up STACK=pr-7`).
+STACK ?= local
 
 # What `make up` needs: the virtualenv and the Pulumi CLI. Nothing test-only.
 setup: venv pulumi
@@ -45,17 +49,40 @@ typecheck: test-setup
 test: lint typecheck
 	pytest
 
+# The Dokploy contract suite (tests/contract): against the imitation by default, or against your Dokploy before you
+# upgrade it: `DOKPLOY_API_KEY=... make contract DOKPLOY_URL=https://dokploy.example.com [DOKPLOY_MEMBER_KEY=...]`.
+# It works inside one scratch project it creates and removes. The values reach pytest through the environment only.
+contract: export CONTRACT_DOKPLOY_URL = $(DOKPLOY_URL)
+contract: export CONTRACT_DOKPLOY_API_KEY = $(DOKPLOY_API_KEY)
+contract: export CONTRACT_DOKPLOY_MEMBER_KEY = $(DOKPLOY_MEMBER_KEY)
+contract: setup
+	@pytest tests/contract -q -rs -p no:randomly
+
 up: setup
-	@bash scripts/up.sh
+	@bash scripts/up.sh $(STACK)
 
 preview: setup
-	@bash scripts/stack.sh preview
+	@bash scripts/stack.sh preview $(STACK)
 
 destroy: setup
-	@bash scripts/stack.sh destroy
+	@bash scripts/stack.sh destroy $(STACK)
+
+# `eval "$$(make -s env)"`: this shell can then run pulumi on the local stack by hand. No setup prerequisite:
+# its output must be only the exports (run `make up` once first).
+env:
+	@bash scripts/shell-env.sh
+
+# An interactive shell with the same environment.
+shell: setup
+	@bash scripts/shell-env.sh --shell
 
 down:
 	@bash scripts/local-servers.sh stop
 
 bootstrap-vault: setup
 	$(PY) -m ops.vault_bootstrap
+
+# Move a stack between self-managed backends (file:// <-> s3://), secrets provider kept: ops/state_migrate.py.
+# FROM defaults to PULUMI_BACKEND_URL; S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+migrate-state: setup
+	$(PY) -m ops.state_migrate --stack "$(STACK)" --to "$(TO)" $(if $(FROM),--from "$(FROM)")

@@ -7,6 +7,7 @@ nothing else looks at the stack name. Pure Python: no Pulumi import, so it is ch
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -23,10 +24,18 @@ _RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$
 PROJECT = "finance_report"
 PREVIEW_PROJECT = "finance_report-preview"
 DEFAULT_BASE_DOMAIN = "zitian.party"
+LOCAL_BASE_DOMAIN = "localhost.localdomain"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
+# An OCI repository (optional registry host[:port], lower-case path components): it goes into the compose
+# file verbatim, so anything else (spaces, `$` interpolation, quotes) would change what the compose means.
+_OCI_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REPOSITORY = re.compile(rf"^(?:[a-z0-9.-]+(?::[0-9]{{1,5}})?/)?{_OCI_COMPONENT}(?:/{_OCI_COMPONENT})*$")
+# A URL path as Traefik rules and health checks carry it: no quotes, spaces or `$`.
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+_VAULT_MOUNT = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 
 
 class ConfigError(ValueError):
@@ -43,6 +52,25 @@ class Kind(StrEnum):
 class ComposePolicy(StrEnum):
     ENFORCE = "enforce"
     ADVISORY = "advisory"
+
+
+class Site(StrEnum):
+    """Where a stack's Dokploy and Vault are (config `financeReport:site`)."""
+
+    HOSTED = "hosted"  # the team's servers, driven from CI: the public base domain, GitHub managed
+    LOCAL = "local"  # this machine's servers (`make up`): a loopback-only base domain, GitHub out of reach
+
+
+@dataclass(frozen=True)
+class SiteDefaults:
+    base_domain: str
+    github: bool  # whether GitHub can be managed from there at all (manageGithub may still turn it off)
+
+
+_PER_SITE: dict[Site, SiteDefaults] = {
+    Site.HOSTED: SiteDefaults(base_domain=DEFAULT_BASE_DOMAIN, github=True),
+    Site.LOCAL: SiteDefaults(base_domain=LOCAL_BASE_DOMAIN, github=False),
+}
 
 
 class ImagePolicy(StrEnum):
@@ -149,6 +177,7 @@ class Environment:
     stack: str
     kind: Kind
     name: str  # the environment's own name: pr-7, staging, production, local
+    site: Site  # where its servers are; decides the base domain's default and whether GitHub is reachable
     pr_number: int | None
     base_domain: str
     host: str
@@ -188,6 +217,7 @@ class Environment:
     def agent_secret_file(self, compose: str) -> str:
         """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
         return f"{self.agent_credentials_dir}/{self.compose_app_name(compose)}.secret-id"
+
     # What a compose asking for the host (privileged, host mounts, docker.sock, host network/pid, cap_add)
     # meets: refused before any change (ENFORCE), or a warning (ADVISORY: PR runs, whose code is the PR's).
     compose_policy: ComposePolicy
@@ -268,11 +298,26 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) ->
     return value
 
 
-def _url(config: Mapping[str, str], key: str, default: str) -> str:
+def _url(config: Mapping[str, str], key: str, default: str, label: str | None = None) -> str:
     raw = str(config.get(key) or default).rstrip("/")
     if not _URL.match(raw):
-        raise ConfigError(f"config {key}={raw!r} is not an http(s) URL; set e.g. {default}")
+        raise ConfigError(f"config {label or key}={raw!r} is not an http(s) URL; set e.g. {default}")
     return raw
+
+
+_SHAPES = {
+    _IMAGE_REPOSITORY: "an OCI repository (lower-case [host[:port]/]path, no spaces, '$' or quotes)",
+    _URL_PATH: "a URL path ('/' then letters, digits, '-', '.', '_', '~', '/'; no quotes or spaces)",
+    _VAULT_MOUNT: "a Vault mount path (letters, digits, '-', '_', '/')",
+}
+
+
+def _matching(config: Mapping[str, Any], key: str, default: str, pattern: re.Pattern[str], example: str) -> str:
+    raw = config.get(key)
+    value = default if raw in (None, "") else str(raw)
+    if not pattern.match(value):
+        raise ConfigError(f"config {key}={value!r} is not {_SHAPES[pattern]}; set e.g. {example}")
+    return value
 
 
 def _data_path(raw: object, kind: Kind) -> str | None:
@@ -390,6 +435,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         compose_policy="advisory",
         # PR composes run on a Dokploy instance of their own when the workflows give one (DOKPLOY_PREVIEW_URL).
         dokploy_instance="preview",
+        sites=(Site.HOSTED, Site.LOCAL),  # a PR environment also runs on the local servers (`make up STACK=pr-7`)
     ),
     Kind.STAGING: dict(
         project=PROJECT,
@@ -408,6 +454,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.PRODUCTION: dict(
         project=PROJECT,
@@ -426,6 +473,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.HOSTED,),
     ),
     Kind.LOCAL: dict(
         project=PROJECT,
@@ -444,6 +492,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         image_suffix="",
         compose_policy="enforce",
         dokploy_instance="main",
+        sites=(Site.LOCAL,),
     ),
 }
 
@@ -455,7 +504,8 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     name = stack
     row = _PER_KIND[kind]
 
-    base_domain = str(config.get("baseDomain") or DEFAULT_BASE_DOMAIN).lower()
+    site = site_for(stack, config)
+    base_domain = str(config.get("baseDomain") or _PER_SITE[site].base_domain).lower()
     if not _DOMAIN.match(base_domain):
         raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
@@ -473,16 +523,12 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     managers = row["managers"]
     assert isinstance(managers, Managers)
-    if "manageGithub" in config:
-        managers = Managers(
-            dokploy=managers.dokploy,
-            vault=managers.vault,
-            github=_bool(config, "manageGithub", managers.github),
-            registry=managers.registry,
-        )
+    # GitHub is managed where the kind has a GitHub side and the site can reach it, unless config says otherwise.
+    github_default = managers.github and _PER_SITE[site].github
+    managers = dataclasses.replace(managers, github=_bool(config, "manageGithub", github_default))
 
-    api_path = str(config.get("apiPath") or "/api")
-    if not api_path.startswith("/") or api_path.endswith("/"):
+    api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
+    if api_path.endswith("/"):
         raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
 
     owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
@@ -491,7 +537,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")
-    vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS)
+    vault_address = _url(config, "vaultAddress", DEFAULT_VAULT_ADDRESS, "vault:address (or VAULT_ADDR)")
     github = row["github"]
     assert isinstance(github, GithubSide)
     floating_tags = row["floating_tags"]
@@ -501,6 +547,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         stack=stack,
         kind=kind,
         name=name,
+        site=site,
         pr_number=pr_number,
         base_domain=base_domain,
         host=host,
@@ -512,15 +559,18 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         protect_data=bool(row["protect"]),
         delete_volumes_on_destroy=bool(row["delete_volumes"]),
         image_policy=ImagePolicy(str(row["image_policy"])),
-        image_repository=str(config.get("imageRepository") or DEFAULT_IMAGE_REPOSITORY) + str(row["image_suffix"]),
+        image_repository=_matching(
+            config, "imageRepository", DEFAULT_IMAGE_REPOSITORY, _IMAGE_REPOSITORY, DEFAULT_IMAGE_REPOSITORY
+        )
+        + str(row["image_suffix"]),
         image_tag=tag,
         vault_prefix=f"finance_report/{name}",
-        vault_mount=str(config.get("vaultMount") or "secret"),
+        vault_mount=_matching(config, "vaultMount", "secret", _VAULT_MOUNT, "secret"),
         managers=managers,
         routing=Routing(
             api_path=api_path,
             strip_api_prefix=_bool(config, "stripApiPrefix", False),
-            health_path=str(config.get("healthPath") or f"{api_path}/health"),
+            health_path=_matching(config, "healthPath", f"{api_path}/health", _URL_PATH, f"{api_path}/health"),
         ),
         deploy_timeout_seconds=_int(config, "deployTimeoutSeconds", 15 * 60),
         vault_address=vault_address,
@@ -549,6 +599,22 @@ def _agent_dir(raw: object) -> str:
             f"e.g. {DEFAULT_AGENT_CREDENTIALS_DIR}"
         )
     return path
+
+
+def site_for(stack: str, config: Mapping[str, Any] | None = None) -> Site:
+    """Where a stack's servers are: config `site`, else its kind's default; a site its kind cannot use is refused."""
+    kind, _ = parse_stack(stack)
+    allowed = _PER_KIND[kind]["sites"]
+    assert isinstance(allowed, tuple)
+    raw = str((config or {}).get("site") or allowed[0].value).strip().lower()
+    if raw not in {s.value for s in Site}:
+        raise ConfigError(f"config site={raw!r} is not a site; set it to {' or '.join(s.value for s in Site)}")
+    if Site(raw) not in allowed:
+        raise ConfigError(
+            f"stack {stack} cannot run on the {raw} site; it runs on {' or '.join(s.value for s in allowed)}: "
+            "unset financeReport:site"
+        )
+    return Site(raw)
 
 
 def data_protected(stack: str) -> bool:

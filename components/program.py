@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ import pulumi
 from components import dokploy
 from components.compose import templates
 from components.compose.policy import check_environment as check_compose_policy
+from components.config_keys import MODEL_KEYS, VAULT_KEYS, unknown_key_message
 from components.dokploy.client import ClientSettings
 from components.dokploy.errors import DokployError
 from components.dokploy.markers import marker_for, split_description
@@ -44,24 +47,7 @@ from components.vault.errors import VaultError
 from components.vault.keys import Endpoints, default_endpoints
 from components.vault.preflight import preflight as vault_preflight
 
-MODEL_KEYS = (
-    "baseDomain",
-    "imageTag",
-    "imageRepository",
-    "vaultMount",
-    "ownsProjects",
-    "manageGithub",
-    "apiPath",
-    "stripApiPrefix",
-    "healthPath",
-    "deployTimeoutSeconds",
-    "vaultAgentAddress",
-    "projectId",
-    "dataPath",
-    "vaultAgentCredentialsDir",
-)
 DEFAULT_GITHUB_REPOSITORY = "wangzitian0/finance_report"
-VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")
 # The stacks that own the shared projects on their Dokploy server, as the model decides.
 OWNER_STACKS = owner_stacks()
 
@@ -70,11 +56,36 @@ class PreflightError(Exception):
     """One line: what is wrong outside the program, and what to do. Raised before anything is registered."""
 
 
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+def config_keys() -> set[str]:
+    """Every key of this stack's config, as the language host handed it to the program."""
+    return set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env())
+
+
+def check_config_keys() -> None:
+    """An unknown or misspelt key in our namespaces fails the run (see components/config_keys.py for why)."""
+    if message := unknown_key_message(config_keys(), project=pulumi.get_project()):
+        raise ConfigError(message)
+
+
+def config_object(key: str) -> Any:
+    """`financeReport:<key>` as parsed JSON/YAML, or a one-line ConfigError naming the key."""
+    try:
+        return pulumi.Config("financeReport").get_object(key)
+    except (ValueError, pulumi.ConfigTypeError):  # not JSON, or not an object
+        raise ConfigError(
+            f"config financeReport:{key} is not a JSON/YAML object; see README.md for its shape"
+        ) from None
+
+
 def read_model(stack: str | None = None) -> Environment:
     stack = stack or pulumi.get_stack()
+    check_config_keys()
     cfg = pulumi.Config("financeReport")
     config: dict[str, Any] = {k: v for k in MODEL_KEYS if (v := cfg.get(k)) is not None}
-    if (adopt := cfg.get_object("adopt")) is not None:
+    if (adopt := config_object("adopt")) is not None:
         config["adopt"] = adopt
     # Where Pulumi's Vault provider will look: config, else the environment at call time.
     if address := pulumi.Config("vault").get("address") or os.environ.get("VAULT_ADDR"):
@@ -116,7 +127,8 @@ def find_shared_project(client: dokploy.DokployClient, env: Environment) -> str:
     if not found:
         raise PreflightError(
             f"Dokploy at {client.settings.url} has no project {name!r} created by an owner stack "
-            f"({' or '.join(OWNER_STACKS)}); run `pulumi up` of that stack first, or set financeReport:projectId"
+            f"({' or '.join(OWNER_STACKS)}) that this key can see; run `pulumi up` of that stack first, set "
+            "financeReport:projectId, or use a key with access to it (a member key sees only its own projects)"
         )
     raise PreflightError(
         f"Dokploy at {client.settings.url} has {len(found)} owned projects named {name!r} ({', '.join(found)}); "
@@ -124,11 +136,65 @@ def find_shared_project(client: dokploy.DokployClient, env: Environment) -> str:
     )
 
 
+def check_project_name(client: dokploy.DokployClient, env: Environment, project_id: str) -> None:
+    """financeReport:projectId must name this environment's project: a PR stack never lands in the main one."""
+    name = (client.query("project.one", projectId=project_id) or {}).get("name")
+    if name != env.dokploy_project:
+        raise PreflightError(
+            f"Dokploy project {project_id} is {name!r}, not {env.dokploy_project!r}: stack {env.stack} lives only "
+            "in its own project; fix financeReport:projectId (or remove it to find the project by its owner)"
+        )
+
+
+def check_shared_projects(client: dokploy.DokployClient, env: Environment) -> None:
+    """An owner stack never makes a second pair of shared projects: a project of that name that this stack did
+    not create (and is not told to adopt) is refused, naming who made it and how to adopt it instead."""
+    project = pulumi.get_project()
+    listing = client.query("project.all") or []
+    for name, p in ((n, p) for n in env.shared_projects for p in listing if p.get("name") == n):
+        pid = str(p.get("projectId"))
+        if env.adoption.project(name) == pid:
+            continue
+        marker = split_description(p.get("description"))[1]
+        if marker == marker_for(project, env.stack, "Project", name):
+            continue  # ours, from an earlier run
+        by = next((f"stack {s}" for s in OWNER_STACKS if marker == marker_for(project, s, "Project", name)), None)
+        raise PreflightError(
+            f"Dokploy at {client.settings.url} already has project {name!r} ({pid}, made by {by or 'hand'}); one "
+            f"stack owns the shared projects per server: adopt it with financeReport:adopt.projects.{name}={pid}, "
+            "or point this stack at another Dokploy"
+        )
+
+
 def dokploy_settings() -> ClientSettings:
     """The settings the Dokploy provider will use: stack config first, then DOKPLOY_URL / DOKPLOY_API_KEY."""
     # Raw reads: the key is a secret and never leaves this process.
     keys = ("dokploy:url", "dokploy:apiKey")
-    return dokploy.resolve_settings({k: pulumi.runtime.get_config(k) for k in keys})
+    settings = dokploy.resolve_settings({k: pulumi.runtime.get_config(k) for k in keys})
+    check_dokploy_settings(settings)
+    return settings
+
+
+def check_dokploy_settings(settings: ClientSettings) -> None:
+    """What httpx would otherwise raise as a traceback: a port that is not a number, a key that cannot be a
+    header (a pasted line break). The key itself is never named."""
+    try:
+        parts = urllib.parse.urlsplit(settings.url)
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        raise ConfigError(
+            f"Dokploy URL {settings.url!r} has no valid port; set dokploy:url (or DOKPLOY_URL) to e.g. "
+            "https://dokploy.example.com or http://127.0.0.1:3000"
+        ) from None
+    if not parts.hostname:
+        raise ConfigError(
+            f"Dokploy URL {settings.url!r} names no host; set dokploy:url to e.g. https://dokploy.example.com"
+        )
+    if any(not 0x21 <= ord(c) <= 0x7E for c in settings.api_key):
+        raise ConfigError(
+            "the Dokploy API key (dokploy:apiKey or DOKPLOY_API_KEY) contains a space, line break or non-ASCII "
+            "character; copy the key again from Dokploy Settings > Profile > API/CLI, without the line break"
+        )
 
 
 def vault_access(dry_run: bool) -> Access:
@@ -159,9 +225,15 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
         if problem:
             raise PreflightError(problem)
         project_id = env.project_ref
-        if not env.owns_projects and project_id is None:
+        if env.owns_projects:
             with dokploy.DokployClient(settings) as client:
-                project_id = find_shared_project(client, env)
+                check_shared_projects(client, env)
+        else:
+            with dokploy.DokployClient(settings) as client:
+                if project_id is None:
+                    project_id = find_shared_project(client, env)
+                else:
+                    check_project_name(client, env, project_id)
         vault_preflight(env, connection, vault_access(dry_run), endpoints=vault_endpoints(env))
         resolver: Resolver | None = None
         if env.managers.registry:
@@ -178,8 +250,19 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
 def github_args(env: Environment) -> GithubArgs:
     """The repository and production's reviewers: the same for every stack, so config, not the model."""
     cfg = pulumi.Config("financeReport")
-    owner, _, repository = (cfg.get("githubRepository") or DEFAULT_GITHUB_REPOSITORY).partition("/")
-    reviewers = cfg.get_object("productionReviewers") or {}
+    full = cfg.get("githubRepository") or DEFAULT_GITHUB_REPOSITORY
+    if not _GITHUB_REPOSITORY.match(full):
+        raise ConfigError(
+            f"config financeReport:githubRepository={full!r} is not owner/name; set e.g. {DEFAULT_GITHUB_REPOSITORY}"
+        )
+    owner, _, repository = full.partition("/")
+    reviewers = config_object("productionReviewers") or {}
+    unknown = set(reviewers) - {"users", "teams"} if isinstance(reviewers, dict) else {"?"}
+    lists = all(isinstance(reviewers.get(k) or [], list) for k in ("users", "teams")) if not unknown else False
+    if unknown or not lists:
+        raise ConfigError(
+            'config financeReport:productionReviewers must be {"users": [logins or ids], "teams": [slugs or ids]}'
+        )
     return GithubArgs(
         environment=env,
         owner=owner,
@@ -214,6 +297,8 @@ def run() -> None:
     try:
         env = read_model()
         check_compose_policy(env)  # a compose asking for the host: refused here, where the model enforces it
+        if env.managers.github:
+            github_args(env)  # its config is checked with the rest, before any server is asked
         connection = vault_connection()
         checked = preflight(env, connection, dry_run=pulumi.runtime.is_dry_run())
     except (ConfigError, PreflightError, VaultError) as exc:
@@ -221,7 +306,10 @@ def run() -> None:
         raise pulumi.RunError(str(exc)) from None
     try:
         report = build(env, checked, connection)
-    except (GithubConfigError, MissingPluginError, ImagePolicyError, RegistryError) as exc:
+    except GithubConfigError as exc:
+        where = "financeReport:githubRepository, financeReport:productionReviewers"
+        raise pulumi.RunError(f"{exc} (stack config: {where})") from None
+    except (MissingPluginError, ImagePolicyError, RegistryError) as exc:
         raise pulumi.RunError(str(exc)) from None
     pulumi.export("environment", env.name)
     export(report.outputs())

@@ -1,11 +1,12 @@
 """Deployments as Dokploy >= v0.29.9 runs them: an in-memory queue per server, one job at a time.
 
-`compose.deploy` only enqueues. When a job starts, the worker prunes old deployment rows, inserts a new row with
-status `running` and sets the compose's `composeStatus` to `running`; until then the old status stays visible.
-After `deploy_duration_ms` both become the `deploy_outcome` (`done` or `error`); no error text is exposed, as
-Dokploy only writes build errors to the log file. Jobs live in memory only: a restart loses the queued ones, and
-the next start marks deployments left `running` as `cancelled` (Dokploy's `initCancelDeployments`; the
-compose keeps its `running` status).
+`compose.deploy` only enqueues. When a job starts, the worker prunes old deployment rows, inserts a new row with status
+`running` and sets the compose's `composeStatus` to `running`; until then the old status stays visible. After
+`deploy_duration_ms` both become the `deploy_outcome` (`done` or `error`) and the caller's title is overwritten; no
+error text is exposed, as Dokploy only writes build errors to the log file. `jobs()` is what `deployment.queueList`
+shows: the running job and the ones waiting behind it. Jobs live in memory only: a restart loses the queued ones, and
+the next start marks deployments left `running` as `cancelled` (Dokploy's `initCancelDeployments`; the compose keeps its
+`running` status).
 
 Pruning follows `removeLastTenDeployments`: before inserting, rows beyond the newest 10 are deleted, so a compose
 holds at most 11 rows right after a job starts (the 10 kept plus the new one).
@@ -13,9 +14,11 @@ holds at most 11 rows right after a job starts (the 10 kept plus the new one).
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dokploy_local import deploy_command
@@ -26,6 +29,12 @@ from dokploy_local.store import Store
 
 KEEP_DEPLOYMENTS = 10
 LOCAL_SERVER = "local"
+DEFAULT_TITLES = {"deploy": "Manual deployment", "redeploy": "Rebuild deployment"}
+_JOB_IDS = itertools.count(1)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @dataclass
@@ -35,6 +44,31 @@ class Job:
     description: str
     kind: str  # "deploy" or "redeploy"
     server: str = LOCAL_SERVER
+    job_id: str = field(default_factory=lambda: str(next(_JOB_IDS)))
+    timestamp: int = field(default_factory=_now_ms)
+    processed_on: int | None = None
+
+    def queue_row(self, state: str) -> dict[str, Any]:
+        """A row of `deployment.queueList` (the in-memory queue's job, as v0.30.x lists it)."""
+        data = {
+            "composeId": self.compose_id,
+            "titleLog": self.title,
+            "descriptionLog": self.description,
+            "type": self.kind,
+            "applicationType": "compose",
+            "server": False,
+        }
+        return {
+            "id": self.job_id,
+            "name": "deployments",
+            "data": data,
+            "timestamp": self.timestamp,
+            "processedOn": self.processed_on,
+            "finishedOn": None,
+            "failedReason": None,
+            "state": state,
+            "servicePath": None,
+        }
 
 
 class DeployQueue:
@@ -70,6 +104,13 @@ class DeployQueue:
                 "running": [j.compose_id for j in self._running.values()],
             }
 
+    def jobs(self) -> list[dict[str, Any]]:
+        """What `deployment.queueList` answers: running (`active`) and queued (`waiting`) jobs, newest first."""
+        with self._cond:
+            rows = [j.queue_row("active") for j in self._running.values()]
+            rows += [j.queue_row("waiting") for jobs in self._pending.values() for j in jobs]
+        return sorted(rows, key=lambda r: r["timestamp"], reverse=True)
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
         with self._cond:
@@ -86,6 +127,7 @@ class DeployQueue:
                 if self._stopping.is_set():
                     return
                 job = self._pending[server].popleft()
+                job.processed_on = _now_ms()
                 self._running[server] = job
             try:
                 self._run(job)
@@ -111,7 +153,10 @@ class DeployQueue:
         with store.transaction():
             row = store.get("deployment", deployment["deploymentId"])
             if row is not None:
-                store.replace("deployment", {**row, "status": outcome, "finishedAt": now_iso()})
+                # Dokploy overwrites the caller's title when the run ends (git sources get the commit message;
+                # field reports say raw ones too), so a deployment cannot be found by the title it was given.
+                overwritten = {"title": DEFAULT_TITLES[job.kind], "description": ""}
+                store.replace("deployment", {**row, **overwritten, "status": outcome, "finishedAt": now_iso()})
             compose = store.get("compose", job.compose_id)
             if compose is not None:
                 store.replace("compose", {**compose, "composeStatus": outcome})

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from dokploy_local import control
+from dokploy_local import control, dashboard
 from dokploy_local.app import App, kind_of, resolve
 from dokploy_local.errors import UNAUTHORIZED_BODY, TrpcError, error_body
 from dokploy_local.procedures import NO_BODY
@@ -147,6 +147,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send(200, dumps({"ok": True}), NEXT_JSON)
         elif path.startswith("/api/"):
             self._api(path, split.query, raw)
+        elif dashboard.handles(path):  # the read-only dashboard (dokploy_local/dashboard.py)
+            self._send(*dashboard.respond(self.server.app, self.command, path, split.query, self.headers, raw))
         else:
             self._send(404, b"Not Found", "text/plain; charset=utf-8")
 

@@ -15,7 +15,10 @@ the control API), in this order, from one random generator (seeded by `seed` for
 `fault_procedures` limits 1 and 3-5 to the named procedures (empty: all). Deployment knobs:
 `deploy_duration_ms` (how long a job runs) and `deploy_outcome` (`done` or `error`). `registry_login_error`:
 the docker CLI stderr that `registry.create`/`update`/`testRegistry` fail with (docker login is not run here;
-without it every login succeeds).
+without it every login succeeds). `dokploy_version`: what `settings.getDokployVersion` answers (default
+`v0.30.2`, the version the imitation was checked against; any string, to test a client's version policy).
+`git_provider_ids`: the git provider (GitHub App, ...) and SSH key ids that exist; a compose naming another one
+fails as Dokploy's foreign keys do.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
+
+# The GitHub App the project's stacks name (its `githubId`): on a real server it is made in Dokploy's UI.
+DEFAULT_GIT_PROVIDER_IDS = ("126refcRlCoWj6pmPXElU",)
 
 Fault = Literal["throttle", "error", "drop", "timeout", "unauthorized"]
 
@@ -48,6 +54,8 @@ class Knobs:
     deploy_duration_ms: float = 1000
     deploy_outcome: str = "done"
     registry_login_error: str | None = None
+    dokploy_version: str = "v0.30.2"
+    git_provider_ids: list[str] = field(default_factory=lambda: list(DEFAULT_GIT_PROVIDER_IDS))
 
 
 _RATES = ("error_rate", "drop_rate", "timeout_rate", "commit_drop_rate")
@@ -101,6 +109,10 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
                 raise KnobError("deploy_outcome must be 'done' or 'error'")
         elif name == "registry_login_error" and value is not None and not isinstance(value, str):
             raise KnobError("registry_login_error must be a string or null")
+        elif name == "dokploy_version" and not isinstance(value, str):
+            raise KnobError("dokploy_version must be a string such as 'v0.31.0'")
+        elif name == "git_provider_ids" and (not isinstance(value, list) or not all(isinstance(i, str) for i in value)):
+            raise KnobError("git_provider_ids must be a list of ids")
         out[name] = value
     return out
 

@@ -10,9 +10,9 @@ input, so this module reproduces it:
   without `deleteVolumes`).
 - Unknown keys are dropped; a JSON body that is not an object behaves like `{}` (JS object spread).
 - Issues and messages are zod v4's (`Invalid input: expected string, received undefined`, ...), in schema order.
-- Refinements the document cannot express are added per procedure (`FIELD_CHECKS`): the domain host check
-  (trimmed, RFC 1123, `dokploy-api.md` §3.5) and the registry `username` trim and `registryUrl` host[:port]
-  check (v0.29.3). The registryUrl message is ours: the real text was not available.
+- Refinements the document cannot express are added per procedure (`FIELD_CHECKS`): the domain host check (no leading or
+  trailing spaces, RFC 1123, `dokploy-api.md` §3.5; schema-set messages in `FIELD_MESSAGES`) and the registry `username`
+  trim and `registryUrl` host[:port] check (v0.29.3). The registryUrl message is ours: the real text was not available.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ HOSTNAME_REGEX = re.compile(
 INVALID_HOSTNAME_MESSAGE = (
     "Invalid domain name. Use only letters, numbers, hyphens and dots (e.g. example.com). Underscores are not allowed."
 )
+SPACES_IN_HOST_MESSAGE = "Domain name cannot have leading or trailing spaces"
+# zod messages the schema sets itself (`db/validations/domain.ts`), by (field, issue code).
+DOMAIN_MESSAGES = {("port", "too_big"): "Port must be 65535 or below", ("port", "too_small"): "Port must be at least 1"}
 REGISTRY_URL_REGEX = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)?$")
 INVALID_REGISTRY_URL_MESSAGE = "Registry URL must be a host with an optional port, without scheme or path"
 
@@ -138,11 +141,17 @@ def _clean_number(value: float | int) -> float | int:
 
 
 class _Parser:
-    def __init__(self, field_checks: dict[str, FieldCheck] | None = None) -> None:
+    def __init__(
+        self, field_checks: dict[str, FieldCheck] | None = None, messages: dict[tuple[str, str], str] | None = None
+    ) -> None:
         self.issues: list[dict[str, Any]] = []
         self.field_checks = field_checks or {}
+        self.messages = messages or {}
 
     def issue(self, path: list[str | int], **fields: Any) -> None:
+        custom = self.messages.get((str(path[0]), fields.get("code", ""))) if len(path) == 1 else None
+        if custom:
+            fields["message"] = custom
         self.issues.append({**fields, "path": list(path)})
 
     def invalid_type(self, expected: str, value: Any, path: list[str | int], **extra: Any) -> None:
@@ -269,7 +278,8 @@ def _trimmed(value: Any) -> tuple[Any, str | None]:
 
 
 def _hostname(value: Any) -> tuple[Any, str | None]:
-    value = value.strip(_JS_WHITESPACE) if isinstance(value, str) else value
+    if isinstance(value, str) and value != value.strip(_JS_WHITESPACE):
+        return value, SPACES_IN_HOST_MESSAGE  # refused, not trimmed (the refine runs before the transform)
     if isinstance(value, str) and not HOSTNAME_REGEX.match(value):
         return value, INVALID_HOSTNAME_MESSAGE
     return value, None
@@ -292,13 +302,18 @@ FIELD_CHECKS: dict[str, dict[str, FieldCheck]] = {
     "registry.testRegistry": _REGISTRY_CHECKS,
 }
 
+FIELD_MESSAGES: dict[str, dict[tuple[str, str], str]] = {
+    "domain.create": DOMAIN_MESSAGES,
+    "domain.update": DOMAIN_MESSAGES,
+}
+
 
 def parse_input(procedure: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The input a procedure sees, or `InputValidationError` with zod's issues."""
     schema = REQUEST_SCHEMAS.get(procedure)
     if schema is None:
         return {}
-    parser = _Parser(FIELD_CHECKS.get(procedure))
+    parser = _Parser(FIELD_CHECKS.get(procedure), FIELD_MESSAGES.get(procedure))
     data = parser.object(schema, raw, [])
     if parser.issues:
         raise InputValidationError(parser.issues)

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# The `local` stack end to end on this machine (`make up` runs `local-stack.sh up`).
-#   up       start the local servers, run the Vault bootstrap for `local`, `pulumi up --stack local --yes`,
-#            print the outputs; the servers keep running, and a second `up` is a no-op update
-#   preview  `pulumi preview --stack local --expect-no-changes`
-#   destroy  `pulumi destroy --stack local --yes` (local protects nothing, so everything goes)
-# Credentials never go into the tracked Pulumi.local.yaml: the local Dokploy key and the local stack's
-# Vault token stay in their files under .local/ and reach Pulumi's providers through the environment.
+# A stack on this machine's local servers, `local` by default (`make up [STACK=pr-7]` runs `local-stack.sh up`).
+#   up [STACK]       start the local servers, run the Vault bootstrap for the stack, `pulumi up --yes`; the
+#                    servers keep running, and a second `up` is a no-op update (scripts/up.sh then says
+#                    what ran and where)
+#   preview [STACK]  `pulumi preview --expect-no-changes`
+#   destroy [STACK]  `pulumi destroy --yes` (nothing on the local site is protected, so everything goes); an
+#                    ephemeral stack (pr-<N>) is then removed with its config and its Vault token revoked
+#   site STACK       the site the environment model gives the stack (`local` or `hosted`), or one error line
+#   outputs [STACK]  the stack's outputs as JSON (scripts/up.sh prints them)
+#   dokploy-url      the local Dokploy server's URL (Pulumi.local.yaml's dokploy:url)
+# A stack other than `local` that has no Pulumi.<stack>.yaml yet is created on the local site
+# (financeReport:site local): the model then gives it the local base domain and no GitHub, and its servers
+# come from the environment set here (DOKPLOY_URL, VAULT_ADDR), so no port is written twice.
+# Credentials never go into a Pulumi.<stack>.yaml: the local Dokploy key and the stack's Vault token stay
+# in their files under .local/ and reach Pulumi's providers through the environment.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-stack=local
+stack=${2:-local}
+# Pulumi's progress in a terminal (the deploy wait's reports as they happen); one line per event elsewhere.
+if [ -t 1 ]; then progress=(); else progress=(--non-interactive --suppress-progress); fi
 
 export PATH="$root/.tools/bin:$root/.venv/bin:$PATH"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$root/.pulumi-state}"
@@ -22,50 +32,111 @@ mkdir -p "$root/.pulumi-state" "$PULUMI_HOME"
 
 servers() { bash "$root/scripts/local-servers.sh" "$@"; }
 
+dokploy_url() {
+  "$root/.venv/bin/python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["config"]["dokploy:url"])' \
+    "$root/Pulumi.local.yaml"
+}
+
+model() {
+  # One fact the environment model gives a stack (`site`: local or hosted; `is_ephemeral`), from its name and
+  # Pulumi.<stack>.yaml as the workflows read it (ops.stacks); `model STACK FACT local`: as if it were on the
+  # local site. An unknown stack name or a bad config is one line and a non-zero exit.
+  "$root/.venv/bin/python" - "$@" <<'PY'
+import sys
+from components.environment import ConfigError, environment_for, site_for
+from ops.stacks import stack_config
+stack, fact, *site = sys.argv[1:]
+config = {**stack_config(stack), **({"site": site[0]} if site else {})}
+try:
+    print(site_for(stack, config) if fact == "site" else getattr(environment_for(stack, config), fact))
+except ConfigError as error:
+    sys.exit(f"stack {stack}: {error}")
+PY
+}
+
+token_file() { echo "$root/.local/openbao/stack-$stack.token"; }
+
 local_env() {
   # Read the credentials from their files into this process's environment only.
   eval "$(servers env)"
+  export DOKPLOY_URL VAULT_TOKEN_FILE
+  DOKPLOY_URL=$(dokploy_url)
+  VAULT_TOKEN_FILE=$(token_file)
   if [ ! -s "$VAULT_TOKEN_FILE" ]; then
-    echo "local-stack: no Vault token for the local stack yet; run \`make up\` first" >&2
+    echo "local-stack: no Vault token for stack $stack yet; run \`make up STACK=$stack\` first" >&2
+    exit 1
+  fi
+}
+
+check_local_site() {
+  # Before anything starts: `make up` runs only stacks whose servers are this machine's. A stack without a
+  # config file yet is created on the local site, if the model lets it run there.
+  local where
+  if [ ! -f "$root/Pulumi.$stack.yaml" ]; then
+    model "$stack" site local >/dev/null
+    return 0
+  fi
+  where=$(model "$stack" site)
+  if [ "$where" != local ]; then
+    echo "local-stack: stack $stack is on the $where site (Pulumi.$stack.yaml), not this machine's servers; use pulumi with its own credentials" >&2
     exit 1
   fi
 }
 
 select_stack() {
-  pulumi stack select "$stack" --create --non-interactive >/dev/null
-}
-
-outputs() {
-  local url api
-  url=$(pulumi stack output url --stack "$stack" --non-interactive)
-  api=$(pulumi stack output api_url --stack "$stack" --non-interactive)
-  echo "Finance Report ($stack) is up: $url  (the frontend calls $api/api/...)"
+  # `up` creates a missing stack; preview and destroy only select an existing one.
+  if [ "${1:-}" = --create ] && [ ! -f "$root/Pulumi.$stack.yaml" ] \
+    && ! pulumi stack select "$stack" --non-interactive >/dev/null 2>&1; then
+    pulumi stack init "$stack" --non-interactive >/dev/null
+    pulumi config set --non-interactive --stack "$stack" financeReport:site local
+  fi
+  pulumi stack select "$stack" ${1:+--create} --non-interactive >/dev/null
 }
 
 case "${1:-}" in
   up)
+    check_local_site
     servers start
-    "$root/.venv/bin/python" -m ops.vault_bootstrap --env local --openbao-dir "$root/.local/openbao" --no-jwt \
-      | tail -n 1
+    "$root/.venv/bin/python" -m ops.vault_bootstrap --env "$stack" --openbao-dir "$root/.local/openbao" --no-jwt \
+      --stack-token-file "$(token_file)" | tail -n 1
     local_env
-    select_stack
-    pulumi up --stack "$stack" --yes --non-interactive --suppress-progress
-    outputs
+    select_stack --create
+    pulumi up --stack "$stack" --yes "${progress[@]}"
     ;;
   preview)
+    check_local_site
     servers start >/dev/null
     local_env
     select_stack
-    pulumi preview --stack "$stack" --expect-no-changes --non-interactive --suppress-progress
+    pulumi preview --stack "$stack" --expect-no-changes "${progress[@]}"
     ;;
   destroy)
+    check_local_site
     servers start >/dev/null
     local_env
     select_stack
-    pulumi destroy --stack "$stack" --yes --non-interactive --suppress-progress
+    # Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
+    "$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"
+    pulumi destroy --stack "$stack" --yes "${progress[@]}"
+    if [ "$(model "$stack" is_ephemeral)" = True ]; then
+      pulumi stack rm "$stack" --yes --non-interactive >/dev/null
+      "$root/.venv/bin/python" -c 'import hvac, os, sys
+hvac.Client(url=os.environ["VAULT_ADDR"], token=open(sys.argv[1]).read().strip()).auth.token.revoke_self()' \
+        "$VAULT_TOKEN_FILE" && rm -f "$VAULT_TOKEN_FILE"
+      echo "local-stack: stack $stack removed (state, Pulumi.$stack.yaml, its Vault token)"
+    fi
+    ;;
+  outputs)
+    pulumi stack output --json --stack "$stack" --non-interactive
+    ;;
+  site)
+    model "${2:?usage: $0 site STACK}" site
+    ;;
+  dokploy-url)
+    dokploy_url
     ;;
   *)
-    echo "usage: $0 up|preview|destroy" >&2
+    echo "usage: $0 up|preview|destroy|outputs [STACK] | site STACK | dokploy-url" >&2
     exit 2
     ;;
 esac

@@ -10,8 +10,13 @@ writes (updates, deletes), and any write whose connection was never established.
 whose answer is lost raises `UncertainWriteError`; the caller then looks for the object by its marker
 instead of sending it again.
 
-On first use the client reads `settings.getDokployVersion` and refuses versions before v0.25 (no
-environments) and v0.28.0 (slash-style paths).
+On first use the client reads `settings.getDokployVersion` and applies the version policy of
+`components/dokploy/versions.py` (refused, accepted, or accepted with a warning through `progress.warn`).
+
+Sharp edges handled in their own functions below: request bodies are checked against Dokploy's body limit before
+they are sent (`check_body`), fields that must never be sent are refused (`freshVolumes`), a drizzle
+`Failed query` answer is a deterministic bad reference and stops at once (`reference_error`), and a bare 401 with
+a key that worked earlier in this process names the API-key rate limit (`exhausted_key_error`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import stamina
 
+from components.dokploy import progress, versions
 from components.dokploy.errors import (
     DokployAuthError,
     DokployBadRequestError,
@@ -36,18 +42,18 @@ from components.dokploy.errors import (
     DokployConflictError,
     DokployForbiddenError,
     DokployHTTPError,
+    DokployKeyExhaustedError,
     DokployNotFoundError,
+    DokployReferenceError,
+    DokployRequestTooLargeError,
     DokployServerError,
     DokployThrottledError,
     DokployTransportError,
     UncertainWriteError,
-    UnsupportedVersionError,
 )
 
 USER_AGENT = "finance-report-dokploy-provider/1"
 ENV_TIMEOUT = "DOKPLOY_TIMEOUT_SECONDS"  # per-request read timeout (default 30 s)
-MIN_VERSION = (0, 25, 0)
-REFUSED_VERSIONS = {(0, 28, 0): "v0.28.0 served the API at slash paths (/api/project/one); upgrade to v0.28.1 or later"}
 
 # Config keys (stack config is passed whole to dynamic providers) and their environment fallbacks.
 CONFIG_URL, ENV_URL = "dokploy:url", "DOKPLOY_URL"
@@ -119,32 +125,9 @@ def resolve_settings(
     return ClientSettings(url=url.rstrip("/"), api_key=key, server_id=server)
 
 
-def parse_version(raw: Any) -> tuple[int, int, int]:
-    m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)", str(raw).strip())
-    if not m:
-        raise UnsupportedVersionError(
-            f"Dokploy reported version {str(raw)[:40]!r}, which is not vX.Y.Z; this provider supports v0.25.0 and "
-            "later except v0.28.0",
-            procedure="settings.getDokployVersion",
-        )
-    return int(m.group(1)), int(m.group(2)), int(m.group(3))
-
-
 def check_version(raw: Any) -> str:
-    """The normalised version string, or UnsupportedVersionError with what to do about it."""
-    v = parse_version(raw)
-    text = "v{}.{}.{}".format(*v)
-    if v < MIN_VERSION:
-        raise UnsupportedVersionError(
-            f"Dokploy {text} is not supported: environments arrived in v0.25.0 and this provider needs them; "
-            "upgrade Dokploy to v0.25.0 or later (v0.30.x is what it was checked against)",
-            procedure="settings.getDokployVersion",
-        )
-    if v in REFUSED_VERSIONS:
-        raise UnsupportedVersionError(
-            f"Dokploy {text} is not supported: {REFUSED_VERSIONS[v]}", procedure="settings.getDokployVersion"
-        )
-    return text
+    """The normalised version string, or UnsupportedVersionError (the policy: components/dokploy/versions.py)."""
+    return versions.judge(raw).version
 
 
 _ERRORS: dict[int, type[DokployHTTPError]] = {
@@ -155,6 +138,10 @@ _ERRORS: dict[int, type[DokployHTTPError]] = {
     409: DokployConflictError,
 }
 
+
+# Keys (API base, key digest) that got an answer in this process: a later bare 401 is then the key's rate limit
+# (or a revocation), not a typo.
+_KEYS_THAT_WORKED: set[tuple[str, str]] = set()
 
 # Versions already read and accepted in this process, by (API base, key digest). A dynamic provider builds a
 # client per call; without this a refresh read the version once per resource (the benchmark, bench/RESULTS.md).
@@ -211,7 +198,9 @@ class DokployClient:
         retried only when the connection never opened, and an unknown outcome raises UncertainWriteError.
         """
         self._ensure_version()
-        return self._retrying(lambda: self._send("POST", procedure, body=dict(body)), procedure, repeat_safe)
+        payload = dict(body)
+        check_body(procedure, payload)
+        return self._retrying(lambda: self._send("POST", procedure, body=payload), procedure, repeat_safe)
 
     def server_version(self) -> str:
         self._ensure_version()
@@ -220,17 +209,24 @@ class DokployClient:
 
     # --- internals --------------------------------------------------------------------------------
 
+    @property
+    def _key_id(self) -> tuple[str, str]:
+        return (str(self.settings.api_base), hashlib.sha256(self.settings.api_key.encode()).hexdigest())
+
     def _ensure_version(self) -> None:
         if self.version is not None or not self._check:
             return
-        key = (str(self.settings.api_base), hashlib.sha256(self.settings.api_key.encode()).hexdigest())
+        key = self._key_id
         if key in _ACCEPTED_VERSIONS:
             self.version = _ACCEPTED_VERSIONS[key]
             return
         raw = self._retrying(
             lambda: self._send("GET", "settings.getDokployVersion"), "settings.getDokployVersion", True
         )
-        self.version = _ACCEPTED_VERSIONS[key] = check_version(raw)
+        verdict = versions.judge(raw)
+        if verdict.warning:
+            progress.warn(verdict.warning)  # once per process and server: the verdict is remembered below
+        self.version = _ACCEPTED_VERSIONS[key] = verdict.version
 
     def _retrying(self, call: Any, procedure: str, repeat_safe: bool) -> Any:
         def retry_on(exc: Exception) -> bool | float:
@@ -284,10 +280,11 @@ class DokployClient:
                 procedure=procedure,
                 reached_server=True,
             ) from None
-        return self._decode(procedure, resp)
+        return self._decode(procedure, resp, sent=body if method == "POST" else query)
 
-    def _decode(self, procedure: str, resp: httpx.Response) -> Any:
+    def _decode(self, procedure: str, resp: httpx.Response, sent: Any = None) -> Any:
         if resp.status_code == 200:
+            _KEYS_THAT_WORKED.add(self._key_id)  # an answer from a procedure: the key was accepted
             if not resp.content.strip():
                 return None  # procedures returning undefined answer 200 with an empty body
             try:
@@ -302,6 +299,17 @@ class DokployClient:
             raise DokployThrottledError(
                 f"Dokploy {procedure}: 429 Too Many Requests", procedure=procedure, retry_after=_retry_after(resp)
             )
+        if resp.status_code == 413:
+            raise DokployRequestTooLargeError(
+                f"Dokploy {procedure}: 413 - the request body is over Dokploy's {BODY_LIMIT_TEXT} limit (v0.30.3 and "
+                "later); make the compose file or env smaller",
+                procedure=procedure,
+                status=413,
+            )
+        if message.startswith("Failed query") and resp.status_code in (400, 500):
+            raise reference_error(procedure, resp.status_code, sent)
+        if resp.status_code == 401 and code is None and self._key_id in _KEYS_THAT_WORKED:
+            raise exhausted_key_error(procedure)
         if resp.status_code == 401 and code is None:
             # The auth wrapper's bare {"message": "Unauthorized"}: the key itself was not accepted.
             raise DokployAuthError(
@@ -344,6 +352,9 @@ def _query_value(v: Any) -> str:
 
 
 def _error_text(resp: httpx.Response) -> tuple[str, str | None]:
+    if "html" in resp.headers.get("content-type", ""):
+        # A web page, not Dokploy's API (a proxy, another site, the wrong path): the page itself helps nobody.
+        return "an HTML page answered, not Dokploy's API; check dokploy:url / DOKPLOY_URL (the server's base URL)", None
     try:
         data = resp.json()
     except ValueError:
@@ -352,3 +363,70 @@ def _error_text(resp: httpx.Response) -> tuple[str, str | None]:
         code = data.get("code") if isinstance(data.get("code"), str) else None
         return str(data.get("message") or resp.reason_phrase)[:300], code
     return str(data)[:300], None
+
+
+# --- sharp edges (issue 15); each its own function, so error wording elsewhere can change independently ---------
+
+# `pages/api/[...trpc].ts` exports no body-parser config, so Next.js's default applies: `bytes.parse("1mb")`,
+# 1,048,576 bytes of encoded body; above it Next answers 413 "Body exceeded 1mb limit" (field reports: since
+# v0.30.3). Checked before sending, so a too-large compose file never reaches the server.
+BODY_LIMIT = 1024 * 1024
+BODY_LIMIT_TEXT = "1 MB"
+# Fields this client must never send, and why.
+NEVER_SENT = {"freshVolumes": "it wipes the compose's volumes before deploying (Dokploy v0.30.5)"}
+_REFERENCE_SUFFIX = "Id"
+
+
+def encoded_size(body: Mapping[str, Any]) -> int:
+    """The size of `body` as httpx encodes it (compact JSON, UTF-8)."""
+    return len(json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode())
+
+
+def check_body(procedure: str, body: Mapping[str, Any]) -> None:
+    """Refuse, before sending, a body over the limit (naming its biggest field) or one with a forbidden field."""
+    for name, why in NEVER_SENT.items():
+        if name in body:
+            raise DokployConfigError(f"Dokploy {procedure}: refusing to send `{name}`: {why}", procedure=procedure)
+    size = encoded_size(body)
+    if size <= BODY_LIMIT:
+        return
+    biggest = max(body, key=lambda k: encoded_size({k: body[k]}))
+    raise DokployRequestTooLargeError(
+        f"Dokploy {procedure}: the request would be {size:,} bytes, over Dokploy's {BODY_LIMIT_TEXT} body limit "
+        f"({BODY_LIMIT:,} bytes; 413 since v0.30.3); its biggest field is `{biggest}` "
+        f"({encoded_size({biggest: body[biggest]}):,} bytes): make it smaller (e.g. move data out of the compose "
+        "file or env into a volume or Vault)",
+        procedure=procedure,
+        status=413,
+    )
+
+
+def reference_error(procedure: str, status: int, sent: Any) -> DokployReferenceError:
+    """A drizzle `Failed query`: Postgres refused the write, in practice a reference (an `...Id` field) that points
+    to nothing. Deterministic, so never retried. The server's text carries the SQL parameters (env values, ...),
+    so it is not repeated; the reference fields that were sent are named instead."""
+    subject = procedure.split(".", 1)[0] + _REFERENCE_SUFFIX  # compose.update -> composeId: the object itself
+    refs = sorted(
+        k for k, v in (sent or {}).items() if k.endswith(_REFERENCE_SUFFIX) and k != subject and v not in (None, "")
+    )
+    named = ", ".join(f"{k}={sent[k]!r}" for k in refs) if refs else "one of the ids sent"
+    field = "field" if len(refs) == 1 else "fields"
+    return DokployReferenceError(
+        f"Dokploy {procedure}: HTTP {status} Failed query - the database refused the write: {named} does not exist "
+        f"on this server (check the {field} in the stack config; not retried, the same request fails the same way)",
+        procedure=procedure,
+        status=status,
+        fields=tuple(refs),
+    )
+
+
+def exhausted_key_error(procedure: str) -> DokployKeyExhaustedError:
+    return DokployKeyExhaustedError(
+        f"Dokploy {procedure}: 401 Unauthorized for an API key that worked earlier in this run - most likely its rate "
+        "limit: a key created through the API without options (`user.createApiKey`) allows 10 requests per 24 "
+        "hours, then answers a bare 401. Create a key without a limit (Dokploy UI: Settings > Profile > API/CLI > "
+        "Generate, or `user.createApiKey` with `rateLimitEnabled: false`), set it with `pulumi config set --secret "
+        f"{CONFIG_KEY} ...`, and run `pulumi up` again",
+        procedure=procedure,
+        status=401,
+    )

@@ -84,6 +84,7 @@ class ComposeDeploymentProvider(DokployProvider):
 
 
 def _deploy(c: Any, props: Props) -> dict[str, Any]:
+    require_domains(c, props["compose_id"], props.get("domain_ids") or [])
     return deploy_and_wait(
         c,
         props["compose_id"],
@@ -91,6 +92,21 @@ def _deploy(c: Any, props: Props) -> dict[str, Any]:
         run_hash=props["run_hash"],
         timeout_seconds=float(props["timeout_seconds"]),
     )
+
+
+def require_domains(c: Any, compose_id: str, domain_ids: Sequence[str]) -> None:
+    """Every domain the compose should have is on it before it deploys: a service deployed without its domain can
+    get a Traefik config that breaks routing for every other app on the server (field report, issue 15)."""
+    if not domain_ids:
+        return
+    present = {str(d.get("domainId")) for d in c.query("domain.byComposeId", composeId=compose_id) or []}
+    missing = sorted(set(domain_ids) - present)
+    if missing:
+        raise DokployError(
+            f"compose {compose_id} is not deployed: its domain(s) {', '.join(missing)} are not on it yet (a service "
+            "deployed without its domain can break Traefik routing for every app); run `pulumi up` again",
+            procedure="domain.byComposeId",
+        )
 
 
 def _adopt(c: Any, props: Props) -> dict[str, Any]:
@@ -116,6 +132,7 @@ def _outputs(row: dict[str, Any], props: Props, *, current: bool) -> Props:
         "timeout_seconds": props["timeout_seconds"],
         "marker": props["marker"],
         "adopt_id": props.get("adopt_id"),
+        "domain_ids": props.get("domain_ids") or [],
         "current": current,
     }
 
@@ -144,11 +161,13 @@ class ComposeDeployment(Resource, module="dokploy", name="ComposeDeployment"):
         run_hash: pulumi.Input[str],
         timeout_seconds: pulumi.Input[int] | None = None,
         adopt_id: pulumi.Input[str] | None = None,
+        domain_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
             "compose_id": compose_id,
             "run_hash": run_hash,
+            "domain_ids": domain_ids or [],
             "timeout_seconds": timeout_seconds,
             "adopt_id": adopt_id,
             "marker": resource_marker("ComposeDeployment", resource_name),
@@ -171,7 +190,8 @@ class ComposeDeployment(Resource, module="dokploy", name="ComposeDeployment"):
         adopt_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> ComposeDeployment:
-        """Deploy `compose` once its domains exist; redeploy when the compose's run or a domain changes."""
+        """Deploy `compose` once its domains exist (ordered by dependency, then checked on the server before the
+        deploy); redeploy when the compose's run or a domain changes."""
         run_hash = pulumi.Output.all(compose.run_hash, *[d.run_hash for d in domains]).apply(
             lambda hashes: combined_run_hash(hashes[0], hashes[1:])
         )
@@ -182,5 +202,6 @@ class ComposeDeployment(Resource, module="dokploy", name="ComposeDeployment"):
             run_hash=run_hash,
             timeout_seconds=timeout_seconds,
             adopt_id=adopt_id,
+            domain_ids=[d.id for d in domains],  # checked on the server before deploying, not only ordered
             opts=opts,
         )

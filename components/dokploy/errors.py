@@ -21,7 +21,7 @@ class DokployConfigError(DokployError):
 
 
 class UnsupportedVersionError(DokployError):
-    """The server runs a Dokploy version this provider refuses (before v0.25, or v0.28.0)."""
+    """The server runs a Dokploy version this provider refuses (components/dokploy/versions.py)."""
 
 
 class DokployHTTPError(DokployError):
@@ -34,6 +34,24 @@ class DokployHTTPError(DokployError):
 
 class DokployAuthError(DokployHTTPError):
     """401: Dokploy cannot tell a wrong, an expired and a rate-limited key apart, so neither can we."""
+
+
+class DokployKeyExhaustedError(DokployAuthError):
+    """A bare 401 for a key that worked earlier in the same process: its rate limit (10 requests per 24 hours for a
+    key made through the API without options), or a revocation. Never retried."""
+
+
+class DokployReferenceError(DokployHTTPError):
+    """Dokploy's `Failed query` (a 500, or a 400 where the router re-wraps it): a reference that points to nothing.
+    Deterministic: never retried. `fields` are the reference fields the request carried."""
+
+    def __init__(self, message: str, *, procedure: str, status: int, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message, procedure=procedure, status=status, code="FAILED_QUERY")
+        self.fields = fields
+
+
+class DokployRequestTooLargeError(DokployHTTPError):
+    """The request body is over Dokploy's limit (1 MB; 413 since v0.30.3), found before sending or answered 413."""
 
 
 class DokployForbiddenError(DokployHTTPError):

@@ -39,6 +39,7 @@ EMULATED_PROCEDURES: dict[str, Kind] = {
     "deployment.allByCompose": "query",
     "deployment.all": "query",
     "deployment.allByType": "query",
+    "deployment.queueList": "query",
     "registry.create": "mutation",
     "registry.all": "query",
     "registry.one": "query",

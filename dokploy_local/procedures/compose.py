@@ -1,9 +1,10 @@
 """`compose.*` (`routers/compose.ts`, `services/compose.ts`).
 
-Quirks kept: `update` on an unknown id answers 200 `null` and ignores `appName`; `delete` returns the compose as
-loaded before deletion (with its relations) and drops its queued jobs; `deploy`/`redeploy` only enqueue;
-`stop`/`start` act at once (`idle`/`done`); `cancelDeployment` is cloud-only. For a member, every
-procedure but `create` checks service access first, so an unknown id answers 401, not 404.
+Quirks kept: `update` on an unknown id answers 200 with an empty body and ignores `appName`, and a reference to a git
+provider or SSH key that does not exist (knob `git_provider_ids`) is drizzle's 500 `Failed query`; `delete` returns the
+compose as loaded before deletion (with its relations) and drops its queued jobs; `deploy`/`redeploy` only enqueue;
+`stop`/`start` act at once (`idle`/`done`); `cancelDeployment` is cloud-only. For a member, every procedure but `create`
+checks service access first, so an unknown id answers 401, not 404.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 from dokploy_local.context import Context
 from dokploy_local.deploy_queue import Job
 from dokploy_local.errors import TrpcError, bad_request, unauthorized
-from dokploy_local.procedures.table import fk_violation, procedure
+from dokploy_local.procedures.table import NO_BODY, failed_update, procedure
 from dokploy_local.rows import compose_row
 from dokploy_local.views import compose_detail
+
+# Foreign keys to git providers (Dokploy's `github`, `gitlab`, ... tables, filled in its UI), and the SSH key.
+GIT_PROVIDER_FIELDS = ("githubId", "gitlabId", "bitbucketId", "giteaId", "customGitSSHKeyId")
 
 
 def _in_organization(ctx: Context, compose: dict[str, Any], message: str) -> None:
@@ -50,12 +54,21 @@ def update(ctx: Context, data: dict[str, Any]) -> Any:
     with ctx.store.transaction():
         compose = ctx.store.get("compose", data["composeId"])
         if compose is None:
-            return None  # the UPDATE matched no row; Dokploy returns what `returning()` gave: nothing
-        if "environmentId" in data and not ctx.store.exists("environment", data["environmentId"]):
-            violation = fk_violation("compose", "environmentId", "environment", "environmentId")
-            raise TrpcError("INTERNAL_SERVER_ERROR", violation)
+            return NO_BODY  # the UPDATE matched no row; `returning()[0]` is undefined: 200, empty body (v0.30.2)
         changes = {k: v for k, v in data.items() if k not in ("composeId", "appName")}
+        if _dangling_reference(ctx, changes):
+            # Postgres refuses the foreign key; drizzle's error reaches the client as an unhandled 500.
+            raise TrpcError(
+                "INTERNAL_SERVER_ERROR", failed_update("compose", "composeId", changes, compose["composeId"])
+            )
         return ctx.store.replace("compose", {**compose, **changes})
+
+
+def _dangling_reference(ctx: Context, changes: dict[str, Any]) -> bool:
+    if "environmentId" in changes and not ctx.store.exists("environment", changes["environmentId"]):
+        return True
+    known = set(ctx.knobs.snapshot()["git_provider_ids"])
+    return any(changes.get(field) and changes[field] not in known for field in GIT_PROVIDER_FIELDS)
 
 
 @procedure("compose.saveEnvironment")

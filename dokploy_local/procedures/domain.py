@@ -1,6 +1,7 @@
-"""`domain.*` (`routers/domain.ts`). `create` re-wraps every failure as 400 with the underlying message (foreign
-keys included) and only checks the compose when `domainType` is `compose`; `byComposeId` answers `[]` for an
-unknown compose (observed). Hosts are not unique; `uniqueConfigKey` is a global serial."""
+"""`domain.*` (`routers/domain.ts`). `create` re-wraps every failure as 400 with the underlying message: an unknown
+`composeId` is drizzle's `Failed query: insert into "domain" ...` (observed v0.30.2), as the owner's access check
+does not look the compose up; `one` carries the `application` relation; `byComposeId` answers `[]` for an unknown
+compose (observed). Hosts are not unique; `uniqueConfigKey` is a global serial."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from dokploy_local.context import Context
 from dokploy_local.errors import TrpcError, bad_request, not_found, unauthorized
-from dokploy_local.procedures.table import fk_violation, procedure
+from dokploy_local.procedures.table import failed_insert, procedure
 from dokploy_local.rows import domain_row
 from dokploy_local.views import domains_of_compose
 
@@ -38,20 +39,22 @@ def create(ctx: Context, data: dict[str, Any]) -> Any:
 
 
 def _create(ctx: Context, data: dict[str, Any]) -> Any:
+    # `checkServicePermissionAndAccess` only checks members; for the owner an unknown compose reaches the insert.
     if data.get("domainType") == "compose" and data.get("composeId"):
-        compose = ctx.find_compose(data["composeId"])
-        ctx.require_service_access(compose["composeId"])
-        if not ctx.in_organization(ctx.project_of_compose(compose)):
+        ctx.require_service_access(data["composeId"])
+        compose = ctx.store.get("compose", data["composeId"])
+        if compose is not None and not ctx.in_organization(ctx.project_of_compose(compose)):
             raise unauthorized("You are not authorized to access this compose")
-    elif data.get("domainType") == "application" and data.get("applicationId"):
-        raise not_found("Application not found")  # applications are not emulated: none exists
-    if data.get("composeId") is not None and not ctx.store.exists("compose", data["composeId"]):
-        raise bad_request(fk_violation("domain", "composeId", "compose", "composeId"))
-    if data.get("applicationId") is not None:
-        raise bad_request(fk_violation("domain", "applicationId", "application", "applicationId"))
-    if data.get("previewDeploymentId") is not None:
-        raise bad_request(fk_violation("domain", "previewDeploymentId", "preview_deployments", "previewDeploymentId"))
+    elif data.get("domainType") == "application" and data.get("applicationId") and ctx.principal.is_member:
+        raise unauthorized("You don't have access to this service")
     row = domain_row(data, ctx.store.next_serial("uniqueConfigKey"))
+    dangling = (
+        (data.get("composeId") is not None and not ctx.store.exists("compose", data["composeId"]))
+        or data.get("applicationId") is not None  # applications are not emulated: none exists
+        or data.get("previewDeploymentId") is not None
+    )
+    if dangling:
+        raise bad_request(failed_insert("domain", row))  # drizzle's message; the foreign key is not named
     return ctx.store.insert("domain", row)
 
 
@@ -59,7 +62,7 @@ def _create(ctx: Context, data: dict[str, Any]) -> Any:
 def one(ctx: Context, data: dict[str, Any]) -> Any:
     domain = _find(ctx, data["domainId"])
     _check_compose(ctx, domain)
-    return domain
+    return domain | {"application": None}  # `findDomainById` loads `with: {application: true}` (v0.30.2)
 
 
 @procedure("domain.update")

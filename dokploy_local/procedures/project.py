@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from dokploy_local.context import Context
-from dokploy_local.errors import bad_request, not_found, unauthorized
-from dokploy_local.procedures.table import procedure
+from dokploy_local.errors import TrpcError, bad_request, not_found, unauthorized
+from dokploy_local.procedures.table import failed_update, procedure
 from dokploy_local.rows import production_environment_row, project_row
 from dokploy_local.views import project_detail, project_listing
 
@@ -15,7 +15,8 @@ from dokploy_local.views import project_detail, project_listing
 @procedure("project.create")
 def create(ctx: Context, data: dict[str, Any]) -> Any:
     if ctx.principal.is_member:
-        raise bad_request("Error creating the project: Permission denied")
+        # `checkPermission` -> better-auth's `role.authorize` error, re-wrapped by the router (observed v0.30.2)
+        raise bad_request('Error creating the project: unauthorized to access resource "project"')
     with ctx.store.transaction():
         project = ctx.store.insert("project", project_row(data, ctx.organization_id))
         environment = ctx.store.insert("environment", production_environment_row(project["projectId"]))
@@ -47,6 +48,11 @@ def update(ctx: Context, data: dict[str, Any]) -> Any:
             raise unauthorized("You are not authorized to update this project")
         ctx.require_project_access(project["projectId"])
         changes = {k: v for k, v in data.items() if k != "projectId"}
+        if "organizationId" in changes and changes["organizationId"] != ctx.organization_id:
+            # Only one organisation exists here: another id breaks the foreign key, drizzle's unhandled 500.
+            raise TrpcError(
+                "INTERNAL_SERVER_ERROR", failed_update("project", "projectId", changes, project["projectId"])
+            )
         return ctx.store.replace("project", {**project, **changes})
 
 

@@ -1,4 +1,4 @@
-"""`settings.getDokployVersion`: the version this server stands for."""
+"""`settings.getDokployVersion`: the version this server presents (knob `dokploy_version`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 from dokploy_local.context import Context
 from dokploy_local.procedures.table import procedure
 
-DOKPLOY_VERSION = "v0.30.2"
-
 
 @procedure("settings.getDokployVersion")
 def get_version(ctx: Context, data: dict[str, Any]) -> Any:
-    return DOKPLOY_VERSION
+    return ctx.knobs.snapshot()["dokploy_version"]  # v0.30.2 unless the `dokploy_version` knob says otherwise

@@ -37,3 +37,23 @@ def fk_violation(table: str, column: str, ref_table: str, ref_column: str) -> st
         f'insert or update on table "{table}" violates foreign key constraint '
         f'"{table}_{column}_{ref_table}_{ref_column}_fk"'
     )
+
+
+def failed_query(sql: str, params: list[object]) -> str:
+    """drizzle's `DrizzleQueryError` message, which Dokploy passes on as is: the SQL and its parameters, not the
+    Postgres reason (a foreign key violation says only `Failed query: ...`)."""
+    return f"Failed query: {sql}\nparams: {','.join(str(p) for p in params)}"
+
+
+def failed_insert(table: str, row: dict[str, object]) -> str:
+    columns = ", ".join(f'"{c}"' for c in row)
+    values = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+    sql = f'insert into "{table}" ({columns}) values ({values}) returning {columns}'  # noqa: S608 (a message)
+    return failed_query(sql, list(row.values()))
+
+
+def failed_update(table: str, key: str, changes: dict[str, object], key_value: object) -> str:
+    sets = ", ".join(f'"{c}" = ${n}' for n, c in enumerate(changes, 1))
+    where = f'"{table}"."{key}" = ${len(changes) + 1}'
+    sql = f'update "{table}" set {sets} where {where} returning *'  # noqa: S608 (an error message, never run)
+    return failed_query(sql, [*changes.values(), key_value])

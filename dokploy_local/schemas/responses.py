@@ -129,6 +129,21 @@ DOMAIN: dict[str, Schema] = {
     "forwardAuthEnabled": BOOLEAN,
     "enabled": BOOLEAN,
 }
+# `deployment.queueList` (v0.30.x): a job of the in-memory queue; `data` is the deploy job's payload.
+QUEUE_JOB: Schema = {
+    "type": "object",
+    "properties": {
+        "id": STRING,
+        "name": nullable(STRING),
+        "data": {"type": "object"},
+        "timestamp": nullable({"type": "number"}),
+        "processedOn": nullable({"type": "number"}),
+        "finishedOn": nullable({"type": "number"}),
+        "state": STRING,
+        "servicePath": nullable(STRING),
+    },
+    "required": ["id", "data", "state"],
+}
 DEPLOYMENT: dict[str, Schema] = {
     "deploymentId": ID,
     "title": STRING,
@@ -264,7 +279,7 @@ SUCCESS: dict[str, Schema] = {
     "compose.one": obj(
         COMPOSE | _COMPOSE_RELATIONS | {"hasGitProviderAccess": BOOLEAN, "unauthorizedProvider": nullable(STRING)}
     ),
-    "compose.update": nullable(obj(COMPOSE)),
+    "compose.update": obj(COMPOSE),  # an unknown id: 200 with an empty body, which has no schema
     "compose.saveEnvironment": const(True),
     "compose.delete": obj(COMPOSE | _COMPOSE_RELATIONS),
     "compose.deploy": _queued("Deployment queued"),
@@ -272,20 +287,21 @@ SUCCESS: dict[str, Schema] = {
     "compose.stop": const(True),
     "compose.start": const(True),
     "domain.create": obj(DOMAIN),
-    "domain.one": obj(DOMAIN),
+    "domain.one": obj(DOMAIN | {"application": nullable({"type": "object"})}),
     "domain.update": obj(DOMAIN),
     "domain.delete": obj(DOMAIN),
     "domain.byComposeId": array(obj(DOMAIN | {"compose": obj({"composeId": ID, "appName": STRING, "name": STRING})})),
     "deployment.allByCompose": array(obj(DEPLOYMENT)),
     "deployment.all": array(obj(DEPLOYMENT)),
     "deployment.allByType": array(obj(DEPLOYMENT | {"rollback": NULL})),
+    "deployment.queueList": array(QUEUE_JOB),
     "registry.create": obj(REGISTRY),
     "registry.all": array(obj(REGISTRY)),
     "registry.one": obj(REGISTRY_PUBLIC),
     "registry.update": const(True),
     "registry.remove": obj(REGISTRY),
     "registry.testRegistry": const(True),
-    "settings.getDokployVersion": {"type": "string", "pattern": r"^v\d+\.\d+\.\d+$"},
+    "settings.getDokployVersion": {"type": "string", "pattern": r"^v?\d+\.\d+\.\d+"},
 }
 
 HEALTH: Schema = obj({"ok": const(True)})

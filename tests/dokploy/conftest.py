@@ -99,5 +99,7 @@ def _forget_accepted_versions() -> Iterator[None]:
     from components.dokploy import client as client_module
 
     client_module._ACCEPTED_VERSIONS.clear()
+    client_module._KEYS_THAT_WORKED.clear()
     yield
     client_module._ACCEPTED_VERSIONS.clear()
+    client_module._KEYS_THAT_WORKED.clear()

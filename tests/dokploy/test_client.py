@@ -6,11 +6,12 @@ import httpx
 import pytest
 import respx
 
-from components.dokploy.client import ClientSettings, DokployClient, Redactor, check_version, resolve_settings
+from components.dokploy.client import ClientSettings, DokployClient, Redactor, resolve_settings
 from components.dokploy.errors import (
     DokployAuthError,
     DokployBadRequestError,
     DokployConfigError,
+    DokployKeyExhaustedError,
     DokployNotFoundError,
     DokployServerError,
     DokployTransportError,
@@ -63,18 +64,22 @@ def test_unsupported_versions_are_refused_with_a_reason(api: respx.MockRouter, r
     assert not touched.called  # refused before any change
 
 
-@pytest.mark.parametrize("raw", ["v0.25.0", "v0.28.1", "v0.30.2", "0.31.0-canary.3"])
-def test_supported_versions(raw: str) -> None:
-    assert check_version(raw).startswith("v0.")
-
-
 def test_401_says_wrong_expired_or_rate_limited_and_never_shows_the_key(api: respx.MockRouter) -> None:
-    api.get("/project.all").respond(401, json={"message": "Unauthorized"})
+    api.routes["version"].respond(401, json={"message": "Unauthorized"})
     with client() as c, pytest.raises(DokployAuthError) as info:
         c.query("project.all")
     text = str(info.value)
     assert "wrong, expired or rate-limited" in text and KEY not in text
     assert api.routes["version"].call_count == 1 and info.value.status == 401
+
+
+def test_401_after_a_success_names_the_api_key_rate_limit_and_is_not_retried(api: respx.MockRouter) -> None:
+    listed = api.get("/project.all").respond(401, json={"message": "Unauthorized"})
+    with client() as c, pytest.raises(DokployKeyExhaustedError) as info:
+        c.query("project.all")  # the version read just worked with this key
+    text = str(info.value)
+    assert "10 requests per 24" in text and "rateLimitEnabled: false" in text and "Settings > Profile" in text
+    assert KEY not in text and "\n" not in text and listed.call_count == 1
 
 
 def test_reads_retry_on_5xx_and_transport_errors(api: respx.MockRouter) -> None:

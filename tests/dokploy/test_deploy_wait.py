@@ -1,4 +1,8 @@
-"""Deploy correlation and the deadline, on a scripted fake (a fake clock: no real waiting)."""
+"""The deploy wait (components/dokploy/deploy.py) on a scripted fake with a fake clock: no real waiting.
+
+The fake behaves as Dokploy v0.30: `compose.deploy` answers without an id, the job waits in a queue, the run's row
+appears when it starts, and its title is overwritten when it ends.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,15 @@ from typing import Any
 
 import pytest
 
-from components.dokploy.deploy import Waiter, deploy_and_wait
-from components.dokploy.errors import DeploymentFailedError, DeploymentTimeoutError, UncertainWriteError
+from components.dokploy.deploy import Waiter, deploy_and_wait, queue_view
+from components.dokploy.errors import (
+    DeploymentFailedError,
+    DeploymentTimeoutError,
+    DokployKeyExhaustedError,
+    DokployNotFoundError,
+    DokployServerError,
+    UncertainWriteError,
+)
 from components.dokploy.markers import deploy_title
 
 MARKER, RUN = "abcdef012345", "f" * 64
@@ -24,12 +35,18 @@ class FakeDokploy:
         self.deploys = 0
         self.start_delay, self.duration, self.outcome = start_delay, duration, outcome
         self.lose_answer = False
+        self.blocker: dict[str, Any] | None = None  # another compose's job, active in the queue
+        self.has_queue_list = True
+        self.polls: list[float] = []  # when deployment.allByCompose was read
+        self.fail_polls: set[int] = set()  # poll numbers answered with a 502
+        self.unauthorized_from: int | None = None  # from this poll on: a bare 401 (the key's rate limit)
+        self.reports: list[str] = []
 
-    def waiter(self) -> Waiter:
+    def waiter(self, first: float = 0.1) -> Waiter:
         def sleep(s: float) -> None:
             self.now += s
 
-        return Waiter(clock=lambda: self.now, sleep=sleep, first_interval=1.0, appear_grace=10.0)
+        return Waiter(clock=lambda: self.now, sleep=sleep, first_interval=first, appear_grace=10.0)
 
     def add(self, dep_id: str, title: str, status: str, at: float) -> None:
         self.rows.append(
@@ -44,18 +61,31 @@ class FakeDokploy:
                 self.add(f"d{len(self.rows) + 1}", title, "running", when)
         for r in self.rows:
             if r["status"] == "running" and self.now >= r["started"] + self.duration:
-                r["status"] = self.outcome
+                r["status"], r["title"] = self.outcome, "Manual deployment"  # Dokploy overwrites the title
 
     def query(self, procedure: str, **params: Any) -> Any:
         self._advance()
         if procedure == "deployment.allByCompose":
+            self.polls.append(self.now)
+            n = len(self.polls)
+            if self.unauthorized_from is not None and n >= self.unauthorized_from:
+                raise DokployKeyExhaustedError("401 after a success: 10 requests per 24 hours", procedure=procedure,
+                                               status=401)  # fmt: skip
+            if n in self.fail_polls:
+                raise DokployServerError("Dokploy deployment.allByCompose: HTTP 502", procedure=procedure, status=502)
             return sorted(self.rows, key=lambda r: r["createdAt"], reverse=True)
+        if procedure == "deployment.queueList":
+            if not self.has_queue_list:
+                raise DokployNotFoundError("404 Not found", procedure=procedure, status=404)
+            waiting = [{"id": str(i), "state": "waiting", "timestamp": 10_000 + i,
+                        "data": {"composeId": "c1", "titleLog": t}} for i, (_, t) in enumerate(self.jobs)]  # fmt: skip
+            return ([self.blocker] if self.blocker else []) + waiting
         if procedure == "compose.one":
             return {"composeId": params["composeId"]}
         raise AssertionError(procedure)
 
     def mutate(self, procedure: str, body: dict[str, Any], *, repeat_safe: bool) -> Any:
-        assert procedure == "compose.deploy" and not repeat_safe
+        assert procedure == "compose.deploy" and not repeat_safe and "freshVolumes" not in body
         self.deploys += 1
         self.jobs.append((self.now + self.start_delay, body["title"]))
         if self.lose_answer:
@@ -63,8 +93,11 @@ class FakeDokploy:
         return {"success": True, "message": "Deployment queued", "composeId": body["composeId"]}
 
 
-def run(fake: FakeDokploy, timeout: float = 900) -> dict[str, Any]:
-    return deploy_and_wait(fake, "c1", marker=MARKER, run_hash=RUN, timeout_seconds=timeout, waiter=fake.waiter())  # type: ignore[arg-type]
+def run(fake: FakeDokploy, timeout: float = 900, first: float = 0.1) -> dict[str, Any]:
+    return deploy_and_wait(
+        fake, "c1", marker=MARKER, run_hash=RUN, timeout_seconds=timeout, waiter=fake.waiter(first),  # type: ignore[arg-type]
+        report=fake.reports.append,
+    )  # fmt: skip
 
 
 def test_follows_the_new_deployment_by_id_not_the_old_done_status() -> None:
@@ -72,6 +105,14 @@ def test_follows_the_new_deployment_by_id_not_the_old_done_status() -> None:
     fake.add("old", "earlier", "done", -100)  # composeStatus would still say done right after the call
     row = run(fake)
     assert row["deploymentId"] == "d2" and row["status"] == "done" and fake.deploys == 1
+
+
+def test_the_new_deployment_is_found_by_its_id_even_when_another_title_shows() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=0.2)
+    fake.add("old", TITLE, "error", -100)  # an earlier failed run of ours, with our title
+    fake.jobs = []
+    row = run(fake)
+    assert row["deploymentId"] == "d2" and row["title"] == "Manual deployment"  # overwritten: found by id
 
 
 def test_failure_reports_id_status_and_log_location() -> None:
@@ -91,10 +132,72 @@ def test_deadline_reports_the_running_deployment() -> None:
     assert 60 <= fake.now < 61 and "/logs/d1.log" in str(info.value)
 
 
-def test_a_queued_deploy_that_never_starts_times_out_clearly() -> None:
+@pytest.mark.parametrize("duration", [0.05, 0.2, 0.5, 1.0])
+def test_a_short_deploy_is_seen_done_within_half_a_second(duration: float) -> None:
+    fake = FakeDokploy(start_delay=0.05, duration=duration)
+    run(fake)
+    assert fake.now - (0.05 + duration) <= 0.5
+
+
+def test_a_long_deploy_is_polled_at_most_20_times_a_minute() -> None:
+    fake = FakeDokploy(start_delay=1, duration=600)
+    run(fake)
+    for minute in range(1, 10):
+        assert sum(minute * 60 <= t < (minute + 1) * 60 for t in fake.polls) <= 20
+
+
+def test_progress_reports_id_status_elapsed_time_and_queue_position() -> None:
+    fake = FakeDokploy(start_delay=30, duration=30)
+    fake.blocker = {"id": "9", "state": "active", "timestamp": 1, "data": {"composeId": "other", "titleLog": "x"}}
+    run(fake)
+    queued = [r for r in fake.reports if "not started" in r]
+    running = [r for r in fake.reports if "deployment d1" in r]
+    assert queued and "status queued" in queued[-1] and "queue position 1" in queued[-1]
+    assert running and "status running" in running[-1] and "elapsed" in running[-1]
+    assert len(fake.reports) < 20  # on changes and every 10 s, not on every poll
+
+
+def test_transient_errors_while_polling_are_retried_within_the_deadline() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=3)
+    fake.fail_polls = {2, 3, 6, 7}
+    assert run(fake)["status"] == "done"
+
+
+def test_a_401_after_a_success_stops_polling_at_once() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=600)
+    fake.unauthorized_from = 8
+    with pytest.raises(DokployKeyExhaustedError, match="10 requests per 24"):
+        run(fake)
+    assert len(fake.polls) == 8  # no poll after the 401
+
+
+def test_a_stuck_queue_names_what_is_ahead_at_the_deadline() -> None:
     fake = FakeDokploy(start_delay=10_000)
-    with pytest.raises(DeploymentTimeoutError, match="no deployment started within 30 s"):
+    fake.blocker = {"id": "7", "state": "active", "timestamp": 1, "processedOn": 1,
+                    "data": {"composeId": "hung-build", "titleLog": "Manual deployment"}}  # fmt: skip
+    with pytest.raises(DeploymentTimeoutError) as info:
+        run(fake, timeout=120)
+    text = str(info.value)
+    assert "not started within 120 s" in text and "1 ahead" in text and "compose hung-build" in text
+    assert "one deploy at a time" in text and "\n" not in text and 120 <= fake.now < 121
+
+
+def test_a_queued_deploy_on_a_server_without_queue_list_times_out_clearly() -> None:
+    fake = FakeDokploy(start_delay=10_000)
+    fake.has_queue_list = False
+    with pytest.raises(DeploymentTimeoutError, match=r"not started within 30 s.*could not be read"):
         run(fake, timeout=30)
+
+
+def test_queue_view_counts_active_jobs_and_the_waiting_ones_queued_earlier() -> None:
+    jobs = [
+        {"id": "1", "state": "active", "timestamp": 1, "data": {"composeId": "a"}},
+        {"id": "2", "state": "waiting", "timestamp": 2, "data": {"composeId": "b"}},
+        {"id": "3", "state": "waiting", "timestamp": 3, "data": {"composeId": "c1"}},
+        {"id": "4", "state": "waiting", "timestamp": 4, "data": {"composeId": "d"}},
+    ]
+    view = queue_view(jobs, "c1", now_ms=5000)
+    assert view.position == 2 and [label.split(",")[0] for label in view.ahead] == ["compose a", "compose b"]
 
 
 def test_a_run_already_under_way_is_followed_not_deployed_again() -> None:
@@ -102,12 +205,6 @@ def test_a_run_already_under_way_is_followed_not_deployed_again() -> None:
     fake.add("prev", TITLE, "running", -1)  # an earlier `up` whose deadline passed, or whose answer was lost
     row = run(fake)
     assert row["deploymentId"] == "prev" and row["status"] == "done" and fake.deploys == 0
-
-
-def test_the_same_run_already_done_and_newest_is_not_deployed_again() -> None:
-    fake = FakeDokploy()
-    fake.add("prev", TITLE, "done", -1)
-    assert run(fake)["deploymentId"] == "prev" and fake.deploys == 0
 
 
 def test_the_same_run_that_failed_is_deployed_again() -> None:

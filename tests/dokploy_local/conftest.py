@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from dokploy_local.testing import LocalDokploy, running_server
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
 from tests.support.dokploy import FAST_KNOBS, dokploy_server  # noqa: F401
 
 
@@ -20,6 +20,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDokploy]:
 
 @pytest.fixture(scope="module")
 def api(server: LocalDokploy) -> Iterator[Api]:
-    client = Api(server)
+    client = Api.of(server)
     yield client
     client.close()

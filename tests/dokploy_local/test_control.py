@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
 
 
 def test_control_api_needs_the_owner_key(server: LocalDokploy) -> None:
@@ -13,7 +13,7 @@ def test_control_api_needs_the_owner_key(server: LocalDokploy) -> None:
 
 
 def test_request_log_records_calls(dokploy_server: LocalDokploy) -> None:
-    Api(dokploy_server).ok("POST", "project.create", name="logged")
+    Api.of(dokploy_server).ok("POST", "project.create", name="logged")
     entry = dokploy_server.requests()[-1]
     summary = {k: entry[k] for k in ("method", "procedure", "kind", "principal", "status", "outcome")}
     assert summary == {
@@ -27,14 +27,14 @@ def test_request_log_records_calls(dokploy_server: LocalDokploy) -> None:
 
 
 def test_request_log_redacts_passwords(dokploy_server: LocalDokploy) -> None:
-    Api(dokploy_server).post(
+    Api.of(dokploy_server).post(
         "registry.testRegistry", username="u", password="hunter2", registryUrl="", registryType="cloud"
     )
     assert dokploy_server.requests()[-1]["input"]["password"] == "***"
 
 
 def test_request_log_since(dokploy_server: LocalDokploy) -> None:
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     api.get("project.all")
     last = dokploy_server.requests()[-1]["seq"]
     api.get("settings.getDokployVersion")
@@ -42,7 +42,7 @@ def test_request_log_since(dokploy_server: LocalDokploy) -> None:
 
 
 def test_counters_split_reads_and_writes(dokploy_server: LocalDokploy) -> None:
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     api.project()
     api.get("project.all")
     api.get("project.all")
@@ -65,7 +65,7 @@ def test_health_is_not_counted(dokploy_server: LocalDokploy) -> None:
 
 
 def test_reset_stats(dokploy_server: LocalDokploy) -> None:
-    Api(dokploy_server).get("project.all")
+    Api.of(dokploy_server).get("project.all")
     dokploy_server.reset_stats()
     assert (dokploy_server.counters()["total"], dokploy_server.requests()) == (0, [])
 
@@ -92,7 +92,7 @@ def test_seeded_objects_answer_like_created_ones(dokploy_server: LocalDokploy) -
     seeded = dokploy_server.seed(
         projects=2, composes_per_environment=1, domains_per_compose=1, deployments_per_compose=1
     )
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     compose_id = seeded["projects"][0]["composeIds"][0]
     # Api checks each answer against the response schemas.
     api.ok("GET", "project.all")

@@ -13,7 +13,7 @@ import pytest
 from dokploy_local.knobs import Knobs
 from dokploy_local.schemas import check_response
 from dokploy_local.testing import LocalDokploy, running_server
-from tests.dokploy_local.api import Api, wait_for
+from tests.contract.api import Api, wait_for
 
 DEFAULTS = asdict(Knobs())
 NEUTRAL = {
@@ -149,7 +149,7 @@ def test_throttle_rps_limits_rate(knobbed: LocalDokploy) -> None:
 
 def test_fault_procedures_limit_faults(knobbed: LocalDokploy) -> None:
     knobbed.set_knobs(error_rate=1.0, error_statuses=[503], fault_procedures=["project.create"])
-    assert (call(knobbed).status_code, Api(knobbed).post("project.create", name="x").status_code) == (200, 503)
+    assert (call(knobbed).status_code, Api.of(knobbed).post("project.create", name="x").status_code) == (200, 503)
 
 
 def test_health_is_never_faulted(knobbed: LocalDokploy) -> None:
@@ -169,7 +169,7 @@ def compose_status(api: Api, compose: dict[str, Any]) -> str:
 
 def test_deploy_duration(knobbed: LocalDokploy) -> None:
     knobbed.set_knobs(deploy_duration_ms=600)
-    api = Api(knobbed)
+    api = Api.of(knobbed)
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.deploy", composeId=compose["composeId"])
     wait_for(lambda: compose_status(api, compose) == "running")
@@ -179,7 +179,7 @@ def test_deploy_duration(knobbed: LocalDokploy) -> None:
 
 def test_deploy_outcome(knobbed: LocalDokploy) -> None:
     knobbed.set_knobs(deploy_outcome="error", deploy_duration_ms=0)
-    api = Api(knobbed)
+    api = Api.of(knobbed)
     _, compose = api.project_with_compose()
     api.ok("POST", "compose.deploy", composeId=compose["composeId"])
     assert (

@@ -4,24 +4,24 @@ and cancels the deployment that was running."""
 from __future__ import annotations
 
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api, wait_for
+from tests.contract.api import Api, wait_for
 
 
 def test_objects_survive_restart(dokploy_server: LocalDokploy) -> None:
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     _, compose = api.project_with_compose()
     api.ok("POST", "domain.create", host="keep.example.com", composeId=compose["composeId"], domainType="compose")
     before = api.ok("GET", "compose.one", composeId=compose["composeId"])
     dokploy_server.restart()
-    after = Api(dokploy_server).ok("GET", "compose.one", composeId=compose["composeId"])
+    after = Api.of(dokploy_server).ok("GET", "compose.one", composeId=compose["composeId"])
     assert after == before
 
 
 def test_member_keys_survive_restart(dokploy_server: LocalDokploy) -> None:
-    project_id = Api(dokploy_server).project()["project"]["projectId"]
+    project_id = Api.of(dokploy_server).project()["project"]["projectId"]
     dokploy_server.add_member_key("m", [project_id])
     dokploy_server.restart()
-    assert Api(dokploy_server, key="m").get("project.one", projectId=project_id).status_code == 200
+    assert Api.of(dokploy_server, key="m").get("project.one", projectId=project_id).status_code == 200
 
 
 def test_restart_keeps_the_url(dokploy_server: LocalDokploy) -> None:
@@ -32,14 +32,14 @@ def test_restart_keeps_the_url(dokploy_server: LocalDokploy) -> None:
 
 def test_queued_deployment_is_lost_and_running_one_cancelled(dokploy_server: LocalDokploy) -> None:
     dokploy_server.set_knobs(deploy_duration_ms=5000)
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     _, running = api.project_with_compose()
     queued = api.compose(running["environmentId"])
     api.ok("POST", "compose.deploy", composeId=running["composeId"])
     api.ok("POST", "compose.deploy", composeId=queued["composeId"])
     wait_for(lambda: dokploy_server.count_objects()["running_jobs"] == 1)
     dokploy_server.restart()
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     queued_rows = api.ok("GET", "deployment.allByCompose", composeId=queued["composeId"])
     running_rows = api.ok("GET", "deployment.allByCompose", composeId=running["composeId"])
     counts = dokploy_server.count_objects()
@@ -47,8 +47,8 @@ def test_queued_deployment_is_lost_and_running_one_cancelled(dokploy_server: Loc
 
 
 def test_serial_keeps_counting_after_restart(dokploy_server: LocalDokploy) -> None:
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     first = api.ok("POST", "domain.create", host="a.example.com")
     dokploy_server.restart()
-    second = Api(dokploy_server).ok("POST", "domain.create", host="b.example.com")
+    second = Api.of(dokploy_server).ok("POST", "domain.create", host="b.example.com")
     assert second["uniqueConfigKey"] == first["uniqueConfigKey"] + 1

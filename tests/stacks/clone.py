@@ -35,6 +35,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def environment_objects(snapshot: dict[str, Any], env_name: str) -> dict[str, Any]:
+    """The objects of one environment: the environment, its composes, their domains and deployments."""
+    envs = {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("environment:") and v["name"] == env_name}
+    composes = {
+        k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["environmentId"] in envs
+    }
+    return {
+        k: v
+        for k, v in snapshot.items()
+        if (k.startswith("environment:") and k.split(":", 1)[1] in envs)
+        or (k.startswith("compose:") and k.split(":", 1)[1] in composes)
+        or (k.startswith(("domain:", "deployment:")) and (v.get("composeId") or v.get("compose")) in composes)
+    }
+
+
 @dataclass
 class Run:
     args: list[str]

@@ -175,6 +175,18 @@ def _leaves(prefix: str, tree: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"{prefix}.{key}", str(value)
 
 
+def _record_release(vault: OpenBao, registry: Registry, staging_token: str) -> None:
+    from components.images import ReleaseRecords, registry_resolver
+    from components.oci import Credentials
+    from components.vault.client import VaultClient
+    from components.vault.connection import VaultConnection
+
+    resolve = registry_resolver(Credentials("reader", "reader-secret"))
+    digests = {c: resolve(f"{registry.address}/{REPOSITORY}-{c}", RELEASE) for c in ("backend", "frontend")}
+    client = VaultClient.for_token(staging_token, VaultConnection(address=vault.address))
+    ReleaseRecords(client).record(RELEASE, digests)
+
+
 def test_adopt_live_staging_then_production_is_protected(
     tmp_path: Path, dokploy_server: LocalDokploy, vault: OpenBao, registry: Registry
 ) -> None:
@@ -212,6 +224,9 @@ def test_adopt_live_staging_then_production_is_protected(
     api = live.call("domain.one", domainId=ids["domains"]["api"])
     assert (api["stripPath"], api["path"], api["port"]) == (False, "/api", 8000)  # corrected in place
     assert len(live.call("environment.one", environmentId=ids["staging"])["compose"]) == 3
+
+    # staging's workflow releases v1.0.0: its identity records the digests production may run.
+    _record_release(vault, registry, (tmp_path / "staging.token").read_text().strip())
 
     # production: found through staging's marker, the default environment adopted, images by digest.
     _bootstrap(vault, "production", tmp_path / "production.token")

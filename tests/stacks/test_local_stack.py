@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from dokploy_local import deploy_command
-from tests.stacks.clone import Clone
+from tests.stacks.clone import Clone, environment_objects
 from tests.support.leaks import assert_no_leak
 from tests.support.pulumi_cli import pulumi_available
 
@@ -54,21 +54,6 @@ def _compose_ids(snapshot: dict[str, Any], name: str) -> set[str]:
     return {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["name"] == name}
 
 
-def _belongs(snapshot: dict[str, Any], env_name: str) -> dict[str, Any]:
-    """The objects of one environment: the environment, its composes, their domains and deployments."""
-    envs = {k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("environment:") and v["name"] == env_name}
-    composes = {
-        k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["environmentId"] in envs
-    }
-    return {
-        k: v
-        for k, v in snapshot.items()
-        if (k.startswith("environment:") and k.split(":", 1)[1] in envs)
-        or (k.startswith("compose:") and k.split(":", 1)[1] in composes)
-        or (k.startswith(("domain:", "deployment:")) and (v.get("composeId") or v.get("compose")) in composes)
-    }
-
-
 def _up_pr(clone: Clone, stack: str, env: dict[str, str]) -> None:
     clone.pulumi("stack", "init", stack, env=env)
     for key, value in {**PR_CONFIG, "financeReport:imageTag": f"{stack}-abc1234"}.items():
@@ -98,7 +83,7 @@ def _scenario(clone: Clone) -> None:
     # 1. make up (after setup), twice; make preview.
     first = clone.script("up.sh")
     url = f"https://report-local.{BASE}"
-    assert f"Finance Report (local) is up: {url}" in first.stdout
+    assert re.search(rf"^\s+app\s+{re.escape(url)}$", first.stdout.split("Not served here")[1], re.M)
     assert clone.api("project.all"), "make up created nothing on the local Dokploy server"
     second = clone.script("up.sh")
     assert re.search(r"^\s+\d+ unchanged$", second.stdout, re.M), second.stdout[-2000:]
@@ -132,7 +117,7 @@ def _scenario(clone: Clone) -> None:
         _up_pr(clone, pr, pr_envs[pr])
     both = clone.dokploy_snapshot()
     for pr in ("pr-7", "pr-8"):
-        mine = _belongs(both, pr)
+        mine = environment_objects(both, pr)
         kinds = sorted(k.split(":", 1)[0] for k in mine)
         assert kinds == ["compose", "deployment", "domain", "domain", "environment"], (pr, kinds)
         hosts = {v["host"] for k, v in mine.items() if k.startswith("domain:")}
@@ -145,7 +130,7 @@ def _scenario(clone: Clone) -> None:
     ]
     assert pr7_tokens
 
-    untouched = {**_belongs(both, "pr-8"), **_belongs(both, "local")}
+    untouched = {**environment_objects(both, "pr-8"), **environment_objects(both, "local")}
     versions = {path: _kv_version(clone, path) for path in ("pr-8/pr-8", "local/app", "local/postgres")}
 
     # destroy + stack rm of pr-7: nothing of it left, nothing else touched.
@@ -153,7 +138,7 @@ def _scenario(clone: Clone) -> None:
     clone.pulumi("destroy", "--stack", "pr-7", "--yes", "--skip-preview", env=pr_envs["pr-7"])
     clone.pulumi("stack", "rm", "pr-7", "--yes", env=pr_envs["pr-7"])
     gone = clone.dokploy_snapshot()
-    assert _belongs(gone, "pr-7") == {}
+    assert environment_objects(gone, "pr-7") == {}
     assert not any(f"report-pr-7.{BASE}" == v.get("host") for v in gone.values())
     assert {k: gone.get(k) for k in untouched} == untouched
     assert clone.vault_envs() == {"local", "pr-8"}
@@ -162,7 +147,7 @@ def _scenario(clone: Clone) -> None:
         with pytest.raises(Exception, match=r"invalid accessor|bad token|not found"):
             vault.auth.token.lookup_accessor(accessor)
     assert {path: _kv_version(clone, path) for path in versions} == versions
-    pr7_ids = {k.split(":", 1)[1] for k in _belongs(both, "pr-7")}
+    pr7_ids = {k.split(":", 1)[1] for k in environment_objects(both, "pr-7")}
     for w in clone.writes_since(seq):  # every write of the destroy names one of pr-7's objects
         touched = {w["input"].get(f) for f in ("composeId", "environmentId", "domainId")} - {None}
         assert touched and touched <= pr7_ids, (w["procedure"], touched)

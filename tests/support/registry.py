@@ -277,7 +277,7 @@ def running_registry(root: Path, users: Mapping[str, tuple[str, tuple[str, ...]]
     """A started registry storing under `root`, and its token server for `users`; both stopped on exit."""
     binary = registry_binary()
     if not binary or not shutil.which("skopeo"):
-        pytest.fail("docker-registry and skopeo are required: run `make test-setup` (scripts/test-setup.d/10-apt.sh installs them)")
+        pytest.fail("docker-registry and skopeo are required: run `make test-setup`")
     key, cert = key_and_cert()
     tokens = TokenServer(key=key, cert=cert, users=users)
     tokens.start()

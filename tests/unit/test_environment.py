@@ -324,3 +324,41 @@ def test_commit_tag_pattern_per_stack(stack: str, pattern: str | None) -> None:
     if pattern is not None:  # the tag built from a commit is one the model accepts
         tag = pattern.format(sha7="abc1234")
         assert environment_for(stack, {"imageTag": tag}).image_tag == tag
+
+
+# Sites: where a stack's servers are decides its base domain's default and whether GitHub is managed.
+
+
+def test_local_defaults_to_the_local_base_domain_without_config() -> None:
+    from components.environment import Site
+
+    env = environment_for("local")
+    assert (env.site, env.host, env.managers.github) == (Site.LOCAL, "report-local.localhost.localdomain", False)
+
+
+def test_a_pr_stack_on_the_local_site_gets_the_local_domain_and_no_github() -> None:
+    from components.environment import Site
+
+    hosted = environment_for("pr-7")
+    assert (hosted.site, hosted.host, hosted.managers.github) == (Site.HOSTED, "report-pr-7.zitian.party", True)
+    local = environment_for("pr-7", {"site": "local"})
+    assert (local.site, local.host, local.managers.github) == (Site.LOCAL, "report-pr-7.localhost.localdomain", False)
+    # everything else about a PR environment stays a PR environment's
+    assert (local.dokploy_project, local.services, local.protect_data) == (PREVIEW_PROJECT, ("pr-7",), False)
+    assert environment_for("pr-7", {"site": "local", "baseDomain": "example.org"}).host == "report-pr-7.example.org"
+
+
+@pytest.mark.parametrize(
+    ("stack", "site", "fragment"),
+    [
+        ("staging", "local", "stack staging cannot run on the local site; it runs on hosted"),
+        ("production", "local", "stack production cannot run on the local site"),
+        ("local", "hosted", "stack local cannot run on the hosted site; it runs on local"),
+        ("pr-7", "moon", "config site='moon' is not a site; set it to hosted or local"),
+    ],
+)
+def test_a_site_the_stack_cannot_use_is_one_line(stack: str, site: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        environment_for(stack, {"imageTag": _TAGS[stack], "site": site})
+    assert fragment in str(exc.value)
+    assert "\n" not in str(exc.value)

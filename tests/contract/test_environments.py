@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tests.dokploy_local.api import Api
+from typing import Any
+
+from tests.contract.api import Api
 
 
 def test_create_returns_non_default_row(api: Api) -> None:
@@ -46,12 +48,11 @@ def test_one_unknown_is_404(api: Api) -> None:
     assert (response.status_code, response.json()["message"]) == (404, "Environment not found")
 
 
-def test_by_project_is_oldest_first(api: Api) -> None:
-    created = api.project()
-    project_id = created["project"]["projectId"]
+def test_by_project_is_oldest_first(api: Api, scratch: dict[str, Any]) -> None:
+    project_id = scratch["project"]["projectId"]
     staging = api.ok("POST", "environment.create", name="staging", projectId=project_id)
     names = [e["environmentId"] for e in api.ok("GET", "environment.byProjectId", projectId=project_id)]
-    assert names == [created["environment"]["environmentId"], staging["environmentId"]]
+    assert names[0] == scratch["environment"]["environmentId"] and names[-1] == staging["environmentId"]
 
 
 def test_by_unknown_project_is_empty(api: Api) -> None:
@@ -73,8 +74,8 @@ def test_update_unknown_is_rewrapped_400(api: Api) -> None:
     )
 
 
-def test_default_cannot_be_renamed(api: Api) -> None:
-    env_id = api.project()["environment"]["environmentId"]
+def test_default_cannot_be_renamed(api: Api, scratch: dict[str, Any]) -> None:
+    env_id = scratch["environment"]["environmentId"]
     response = api.post("environment.update", environmentId=env_id, name="prod")
     assert (response.status_code, response.json()["message"]) == (
         400,
@@ -82,8 +83,8 @@ def test_default_cannot_be_renamed(api: Api) -> None:
     )
 
 
-def test_default_cannot_be_removed(api: Api) -> None:
-    env_id = api.project()["environment"]["environmentId"]
+def test_default_cannot_be_removed(api: Api, scratch: dict[str, Any]) -> None:
+    env_id = scratch["environment"]["environmentId"]
     response = api.post("environment.remove", environmentId=env_id)
     assert (response.status_code, response.json()["message"]) == (400, "You cannot delete the default environment")
 

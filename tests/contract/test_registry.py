@@ -3,10 +3,26 @@ login failures (a knob: login is not run here)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
+from tests.contract.target import Target
+
+
+@pytest.fixture(scope="module")
+def api(target: Target) -> Iterator[Api]:
+    """The imitation only: registries belong to the organisation, outside any project (the suite would touch
+    more than its scratch project), and a real `registry.create` runs `docker login` against the registry."""
+    if target.imitation is None:
+        pytest.skip("registries are organisation-wide (outside the scratch project) and need `docker login`")
+    client = Api(target.url, target.key)
+    yield client
+    client.close()
+
 
 BODY = {
     "registryName": "ghcr",
@@ -80,7 +96,7 @@ def test_test_registry_answers_true(api: Api) -> None:
 
 def test_failed_login_is_400_with_redacted_stderr(dokploy_server: LocalDokploy) -> None:
     dokploy_server.set_knobs(registry_login_error="Error response from daemon: login p failed for bot")
-    response = Api(dokploy_server).post("registry.create", BODY | {"password": "p"})
+    response = Api.of(dokploy_server).post("registry.create", BODY | {"password": "p"})
     assert (response.status_code, response.json()["message"]) == (
         400,
         "Error res***onse from daemon: login *** failed for bot",
@@ -89,12 +105,12 @@ def test_failed_login_is_400_with_redacted_stderr(dokploy_server: LocalDokploy) 
 
 def test_failed_login_stores_nothing(dokploy_server: LocalDokploy) -> None:
     dokploy_server.set_knobs(registry_login_error="denied")
-    Api(dokploy_server).post("registry.create", BODY)
+    Api.of(dokploy_server).post("registry.create", BODY)
     assert dokploy_server.count_objects()["registries"] == 0
 
 
 def test_failed_login_on_update_still_saves(dokploy_server: LocalDokploy) -> None:
-    api = Api(dokploy_server)
+    api = Api.of(dokploy_server)
     row = make(api)
     dokploy_server.set_knobs(registry_login_error="denied")
     response = api.post("registry.update", registryId=row["registryId"], registryName="saved")

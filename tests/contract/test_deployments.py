@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api, wait_for
+from tests.contract.api import Api, wait_for
 
 
 def setup(server: LocalDokploy, **knobs: Any) -> tuple[Api, dict[str, Any]]:
     if knobs:
         server.set_knobs(**knobs)
-    api = Api(server)
+    api = Api.of(server)
     return api, api.project_with_compose()[1]
 
 
@@ -110,9 +110,36 @@ def test_newest_ten_kept_before_each_new_row(dokploy_server: LocalDokploy) -> No
     api, compose = setup(dokploy_server, deploy_duration_ms=0)
     for n in range(13):
         api.ok("POST", "compose.deploy", composeId=compose["composeId"], title=f"d{n}")
-    wait_for(lambda: idle_queue(dokploy_server) and rows(api, compose)[0]["title"] == "d12")
+    wait_for(lambda: idle_queue(dokploy_server) and all(r["finishedAt"] for r in rows(api, compose)))
     # removeLastTenDeployments keeps the newest 10 and then inserts: 11 rows right after a job starts.
-    assert [r["title"] for r in rows(api, compose)] == [f"d{n}" for n in range(12, 1, -1)]
+    assert len(rows(api, compose)) == 11
+
+
+def test_the_callers_title_is_overwritten_when_the_run_ends(dokploy_server: LocalDokploy) -> None:
+    """Field report (issue 15): a deployment cannot be found by the title its deploy call gave it."""
+    api, compose = setup(dokploy_server, deploy_duration_ms=300)
+    api.ok("POST", "compose.deploy", composeId=compose["composeId"], title="pulumi:abc run:123")
+    running = wait_for(lambda: rows(api, compose))[0]
+    wait_for(lambda: rows(api, compose)[0]["status"] == "done")
+    assert (running["title"], rows(api, compose)[0]["title"]) == ("pulumi:abc run:123", "Manual deployment")
+
+
+def test_queue_list_names_the_running_job_and_those_waiting(dokploy_server: LocalDokploy) -> None:
+    api, busy = setup(dokploy_server, deploy_duration_ms=800)
+    waiting = api.compose(busy["environmentId"])
+    api.ok("POST", "compose.deploy", composeId=busy["composeId"])
+    wait_for(lambda: rows(api, busy))
+    api.ok("POST", "compose.deploy", composeId=waiting["composeId"], title="behind")
+    jobs = api.ok("GET", "deployment.queueList")
+    assert [(j["state"], j["data"]["composeId"], j["data"]["titleLog"]) for j in jobs] == [
+        ("waiting", waiting["composeId"], "behind"),
+        ("active", busy["composeId"], "Manual deployment"),
+    ]
+
+
+def test_queue_list_answers_a_list(api: Api) -> None:
+    """On any server (v0.30.x): the deploy wait reads it to say what a stuck deploy waits behind."""
+    assert isinstance(api.ok("GET", "deployment.queueList"), list)
 
 
 def test_delete_drops_queued_jobs(dokploy_server: LocalDokploy) -> None:
@@ -140,10 +167,13 @@ def test_all_by_type_lists_compose_deployments(dokploy_server: LocalDokploy) -> 
     assert [r["deploymentId"] for r in listed] == [r["deploymentId"] for r in rows(api, compose)]
 
 
-def test_deployments_of_unknown_compose_is_404(api: Api) -> None:
-    assert api.get("deployment.allByCompose", composeId="unknown").status_code == 404
+def test_deployments_of_unknown_compose_are_an_empty_list(api: Api) -> None:
+    """Issue 15, row 1 (v0.30.2): 200 `[]`, not 404 - so a missing compose cannot be told from a new one here."""
+    response = api.get("deployment.allByCompose", composeId="unknown")
+    assert (response.status_code, response.json()) == (200, [])
 
 
-def test_application_deployments_are_404(api: Api) -> None:
+def test_deployments_of_unknown_application_are_an_empty_list(api: Api) -> None:
+    """Issue 15, row 2 (v0.30.2)."""
     response = api.get("deployment.all", applicationId="unknown")
-    assert (response.status_code, response.json()["message"]) == (404, "Application not found")
+    assert (response.status_code, response.json()) == (200, [])

@@ -3,7 +3,7 @@ dropped unknown keys, and zod v4's error shapes (`dokploy-observed.md` "Input co
 
 from __future__ import annotations
 
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
 
 
 def environment_id(api: Api) -> str:
@@ -31,12 +31,14 @@ def test_non_numeric_string_is_nan_error(api: Api) -> None:
 
 
 def test_string_false_is_true(api: Api) -> None:
-    domain = api.ok("POST", "domain.create", host="b.example.com", https="false")
+    compose_id = api.project_with_compose()[1]["composeId"]
+    domain = api.ok("POST", "domain.create", host="b.example.com", https="false", composeId=compose_id)
     assert domain["https"] is True
 
 
 def test_empty_string_boolean_is_false(api: Api) -> None:
-    domain = api.ok("POST", "domain.create", host="c.example.com", https="")
+    compose_id = api.project_with_compose()[1]["composeId"]
+    domain = api.ok("POST", "domain.create", host="c.example.com", https="", composeId=compose_id)
     assert domain["https"] is False
 
 
@@ -46,8 +48,11 @@ def test_missing_delete_volumes_is_accepted(api: Api) -> None:
 
 
 def test_unknown_fields_are_dropped(api: Api) -> None:
-    created = api.ok("POST", "project.create", name="extra", color="red", projectId="chosen-by-client-000")
-    assert ("color" in created["project"], created["project"]["projectId"] == "chosen-by-client-000") == (False, False)
+    project_id = api.project()["project"]["projectId"]
+    created = api.ok(
+        "POST", "environment.create", name="extra", projectId=project_id, color="red", environmentId="chosen-000"
+    )
+    assert ("color" in created, created["environmentId"] == "chosen-000") == (False, False)
 
 
 def test_validation_error_shape(api: Api) -> None:
@@ -113,9 +118,10 @@ def test_query_parameter_missing_is_400(api: Api) -> None:
     assert (response.status_code, response.json()["issues"][0]["path"]) == (400, ["composeId"])
 
 
-def test_port_bounds(api: Api) -> None:
-    issue = api.post("domain.create", host="d.example.com", port=70000).json()["issues"][0]
-    assert issue["message"] == "Too big: expected number to be <=65535"
+def test_port_above_65535_is_refused_with_the_schemas_own_message(api: Api) -> None:
+    """Issue 15, row 6 (v0.30.2): `db/validations/domain.ts` sets the message, not zod's default."""
+    response = api.post("domain.create", host="d.example.com", port=70000)
+    assert (response.status_code, response.json()["issues"][0]["message"]) == (400, "Port must be 65535 or below")
 
 
 def test_multiple_issues_follow_schema_order(api: Api) -> None:

@@ -1,7 +1,13 @@
-"""A small client for the tests: every answer from a procedure is checked against our response schemas."""
+"""A small client for the contract tests: every answer from a procedure is checked against our response schemas.
+
+It talks to any Dokploy by URL and key (the imitation or a real server). `project()` and `project_with_compose()`
+never create a project: they add an environment to the run's scratch project (see `tests/contract/target.py`), so
+the suite touches nothing outside it.
+"""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,12 +17,23 @@ import httpx
 from dokploy_local.schemas import check_response
 from dokploy_local.testing import LocalDokploy
 
+_NAMES = itertools.count(1)
+
 
 class Api:
-    def __init__(self, server: LocalDokploy, key: str | None = None) -> None:
-        self.server = server
-        self.key = server.api_key if key is None else key
-        self.client = httpx.Client(base_url=f"{server.url}/api", timeout=10)
+    def __init__(self, url: str, key: str | None, *, scratch_project: dict[str, Any] | None = None) -> None:
+        self.url = url
+        self.key = key
+        self.scratch_project = scratch_project
+        self.client = httpx.Client(base_url=f"{url}/api", timeout=30)
+
+    @classmethod
+    def of(cls, server: LocalDokploy, key: str | None = None) -> Api:
+        """A client of a local server started by the test itself (a fresh, throwaway imitation)."""
+        return cls(server.url, server.api_key if key is None else key)
+
+    def with_key(self, key: str | None) -> Api:
+        return Api(self.url, key, scratch_project=self.scratch_project)
 
     def close(self) -> None:
         self.client.close()
@@ -48,8 +65,14 @@ class Api:
     # fixtures of data
 
     def project(self, name: str = "finance") -> dict[str, Any]:
-        created: dict[str, Any] = self.ok("POST", "project.create", name=name, description="test")
-        return created
+        """`{"project", "environment"}` like `project.create`'s answer: with a scratch project, a new environment
+        of it (never a new project); on a throwaway server of the test's own, a new project."""
+        if self.scratch_project is None:
+            created: dict[str, Any] = self.ok("POST", "project.create", name=name, description="test")
+            return created
+        project_id = self.scratch_project["projectId"]
+        environment = self.ok("POST", "environment.create", name=f"{name}-{next(_NAMES)}", projectId=project_id)
+        return {"project": self.scratch_project, "environment": environment}
 
     def compose(self, environment_id: str, **fields: Any) -> dict[str, Any]:
         compose: dict[str, Any] = self.ok(

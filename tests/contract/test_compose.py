@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.dokploy_local.api import Api
+from tests.contract.api import Api
 
 GENERATED_APP_NAME = re.compile(r"^compose-[a-z]+-[a-z]+-[a-z]+-[a-z0-9]{6}$")
 
@@ -101,9 +101,19 @@ def test_update_ignores_app_name(api: Api) -> None:
     assert updated["appName"] == compose["appName"]
 
 
-def test_update_unknown_is_200_null(api: Api) -> None:
+def test_update_unknown_is_200_with_an_empty_body(api: Api) -> None:
+    """Issue 15, row 3 (v0.30.2): not a 404, and not even `null`."""
     response = api.post("compose.update", composeId="unknown", name="x")
-    assert (response.status_code, response.text) == (200, "null")
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_update_naming_a_git_provider_that_does_not_exist_is_500_failed_query(api: Api) -> None:
+    """Issue 15, row 9 (v0.30.2): the foreign key fails inside drizzle, whose error escapes as a 500; the message
+    names the SQL, not the field."""
+    compose = api.compose(env_id(api))
+    response = api.post("compose.update", composeId=compose["composeId"], githubId="no-such-github-app-00")
+    assert response.status_code == 500 and response.json()["message"].startswith('Failed query: update "compose"')
+    assert api.ok("GET", "compose.one", composeId=compose["composeId"])["githubId"] is None  # nothing was saved
 
 
 def test_save_environment(api: Api) -> None:

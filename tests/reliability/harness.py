@@ -1,0 +1,126 @@
+"""Run one stack of the program against the real servers and see what changed on them.
+
+`Servers` is the session's local Dokploy server and OpenBao, with the shared projects already made by the
+`local` stack (as after its `make up`), so that PR stacks, production and a second owner stack find them.
+
+`run_program(stack, config, environ)` runs `components.program.run()` in this process the way the Pulumi
+language host does (stack name, config, environment), with Pulumi mocks standing in for the engine only:
+the program's own config checks and preflight really talk to the servers. It returns the program's
+one-line error (None if it registered its resources, which under mocks reach no server either).
+
+`Snapshot` is what "no change" is measured by: the Dokploy request log's writes since a sequence number
+(from the server's control API) and OpenBao's KV versions and token accessors (listed with the root token).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import hvac
+import pulumi
+
+from components import program
+from components.dokploy.markers import marker_for, tag_description
+from components.vault.connection import forget_logins
+from dokploy_local.testing import LocalDokploy
+from tests.stacks.mocks import Recorder
+from tests.support.openbao import OpenBao
+
+PROJECT = "finance-report"
+
+
+def free_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@dataclass
+class Servers:
+    dokploy: LocalDokploy
+    openbao: OpenBao
+    projects: dict[str, str]  # shared project name -> id, made as the local stack makes them
+    member_key: str
+
+    def seed_owner_projects(self) -> None:
+        for name in ("finance_report", "finance_report-preview"):
+            description = tag_description("Finance Report", marker_for(PROJECT, "local", "Project", name))
+            created = self.call("project.create", {"name": name, "description": description})
+            self.projects[name] = str(created["project"]["projectId"])
+
+    def call(self, procedure: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        r = httpx.post(f"{self.dokploy.url}/api/{procedure}", json=body, headers={"x-api-key": self.dokploy.api_key})
+        r.raise_for_status()
+        return r.json()
+
+    # --- what changed -------------------------------------------------------------------------------
+
+    def last_seq(self) -> int:
+        log = self.dokploy.requests()
+        return int(log[-1]["seq"]) if log else 0
+
+    def dokploy_writes(self, since: int) -> list[str]:
+        return [f"{r['procedure']} -> {r['status']}" for r in self.dokploy.requests(since) if r.get("kind") == "write"]
+
+    def vault_state(self) -> dict[str, Any]:
+        """Every KV path under the mount with its current version, and the token accessors (root's view)."""
+        client = self.openbao.client()
+        paths: dict[str, int] = {}
+
+        def walk(prefix: str) -> None:
+            try:
+                keys = client.secrets.kv.v2.list_secrets(path=prefix, mount_point="secret")["data"]["keys"]
+            except hvac.exceptions.InvalidPath:
+                return
+            for key in keys:
+                if key.endswith("/"):
+                    walk(prefix + key)
+                else:
+                    meta = client.secrets.kv.v2.read_secret_metadata(path=prefix + key, mount_point="secret")
+                    paths[prefix + key] = int(meta["data"]["current_version"])
+
+        walk("")
+        accessors = client.auth.token.list_accessors()["data"]["keys"]
+        return {"kv": paths, "tokens": len(accessors)}
+
+
+def run_program(stack: str, config: Mapping[str, str], environ: Mapping[str, str | None]) -> str | None:
+    """The program's run for `stack` with this config and environment: its error line, or None."""
+    forget_logins()  # a login cached by an earlier case must not hide this one's credentials
+    with _environ(environ):
+        pulumi.runtime.set_mocks(Recorder(), project=PROJECT, stack=stack, preview=False)
+        pulumi.runtime.set_all_config(dict(config))
+
+        @pulumi.runtime.test
+        def go() -> None:
+            program.run()
+
+        try:
+            go()
+        except pulumi.RunError as exc:
+            return str(exc)
+    return None
+
+
+@contextmanager
+def _environ(changes: Mapping[str, str | None]) -> Iterator[None]:
+    saved = dict(os.environ)
+    for k in [k for k in os.environ if k.startswith(("DOKPLOY_", "VAULT_", "PULUMI_CONFIG"))]:
+        del os.environ[k]
+    for k, v in changes.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

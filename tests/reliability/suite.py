@@ -1,0 +1,26 @@
+"""Every id the reliability suite runs, in RELIABILITY.md's order: the bad-input table, the bad inputs that
+go through the real CLI and scripts, and the scenarios."""
+
+from __future__ import annotations
+
+from tests.reliability.cases import CASES
+
+# Bad inputs that only the real CLI or `make up` can show (a traceback printed by pulumi, a YAML file).
+CLI_CASES = (
+    "cli-stack-file-yaml-error",
+    "cli-unknown-key",
+    "cli-dokploy-key-newline",
+    "cli-dokploy-https-on-http",
+)
+SCENARIOS = (
+    "compose-deleted-by-hand",
+    "kv-secret-deleted-by-hand",
+    "destroy-refused-dokploy-down",
+    "destroy-refused-vault-down",
+    "destroy-refused-other-stack-in-owned-project",
+    "local-servers-own-their-processes",
+)
+
+
+def all_ids() -> list[str]:
+    return [c.id for c in CASES] + list(CLI_CASES) + list(SCENARIOS)
