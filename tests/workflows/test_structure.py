@@ -70,7 +70,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("pr-environment.yml", "destroy"): {"contents": R, "id-token": W, "pull-requests": W},
     ("staging.yml", "images"): {"contents": R, "packages": W},
     ("staging.yml", "deploy"): {"contents": R, "id-token": W},
-    ("staging.yml", "release"): {"contents": W, "packages": W},
+    ("staging.yml", "release"): {"contents": W, "id-token": W, "packages": W},  # Vault: the release records
     ("staging.yml", "production-preview"): {"contents": R, "id-token": W, "packages": R},
     ("production.yml", "plan"): {"contents": R, "id-token": W, "packages": R},
     ("production.yml", "deploy"): {"actions": R, "contents": R, "id-token": W, "packages": R},
