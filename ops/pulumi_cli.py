@@ -32,6 +32,8 @@ def pulumi_binary() -> str:
 
 # What any pulumi process needs: the process basics, the backend (PULUMI_*) and its credentials (AWS_*).
 _BASE = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
+# A runner behind a proxy reaches the registry and APIs through it (tests/pipeline runs the jobs so too).
+_PROXY = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy")
 _STATE_PREFIXES = ("PULUMI_", "AWS_")
 # What the program (and its providers) read, for the commands that run it.
 PROGRAM_VARIABLES = (
@@ -46,13 +48,18 @@ PROGRAM_VARIABLES = (
     "GITHUB_OWNER",
     "GHCR_TOKEN",
     "GHCR_USERNAME",
+    # the registry read credentials of components.oci Credentials.for_reading (production's digests)
+    "GHCR_READ_TOKEN",
+    "GITHUB_ACTOR",
+    "REGISTRY_READ_USERNAME",
+    "REGISTRY_READ_PASSWORD",
 )
 
 
 def child_env(*, program: bool, source: dict[str, str] | None = None) -> dict[str, str]:
     """The allow-listed environment of a pulumi child process (see the module docstring)."""
     src = dict(os.environ if source is None else source)
-    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set())
+    keep = set(_BASE) | set(_PROXY) | (set(PROGRAM_VARIABLES) if program else set())
     return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
 
 

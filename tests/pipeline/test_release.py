@@ -166,7 +166,10 @@ def test_a_tampered_plan_is_refused_and_production_is_untouched(flow: dict[str, 
     tampered = flow["tampered"]
     run = tampered["run"]
     assert run.jobs == {"plan": "success", "deploy": "failure"}, run.explain()
-    assert "FAILED" in run.job_log("deploy"), run.job_log("deploy")[-3000:]  # sha256sum --check
+    steps = {step: outcome for (job, step), outcome in run.steps.items() if job == "deploy"}
+    assert steps.get("fetch the approved plan and check it is the one planned") == "failure", steps
+    assert steps.get("Vault login (production)") in (None, "skipped"), steps
+    assert steps.get("pulumi up --plan (what was approved is what runs)") in (None, "skipped"), steps
     assert tampered["seen"] == []  # refused before the production identity was ever asked for
     assert tampered["env"] is None or not _images(tampered["env"])
 
