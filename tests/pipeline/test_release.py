@@ -200,5 +200,5 @@ def test_drift_opens_one_issue_and_a_clean_check_closes_it(flow: dict[str, Any])
     assert issue["state"] == "open" and issue["user"]["login"] == "github-actions[bot]"
     assert "| `staging` | drift |" in issue["body"] and "| `production` | clean |" in issue["body"]
     (closed,) = again["issues"]
-    assert closed["number"] == issue["number"] and closed["state"] == "closed"
+    assert closed["number"] == issue["number"] and closed["state"] == "closed", (closed, again["run"].explain())
     assert again["run"].jobs["issue"] == "success", again["run"].explain()
