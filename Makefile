@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell init-stack
 
 # The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
 # local servers (`make up STACK=pr-7`).
@@ -36,8 +36,9 @@ $(VENV)/.installed: requirements.lock
 pulumi:
 	@bash scripts/setup-pulumi.sh
 
+# requirements.lock (make setup) and requirements-test.lock (make test-setup), resolved together.
 lock:
-	$(VENV)/bin/pip install -q -r requirements.in && $(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+	@bash scripts/lock.sh
 
 lint: test-setup
 	ruff check .
@@ -86,3 +87,13 @@ bootstrap-vault: setup
 # FROM defaults to PULUMI_BACKEND_URL; S3 credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
 migrate-state: setup
 	$(PY) -m ops.state_migrate --stack "$(STACK)" --to "$(TO)" $(if $(FROM),--from "$(FROM)")
+
+# An admin's one-time step for a long-lived stack, then commit Pulumi.$(STACK).yaml: the stack in its backend
+# on its Vault transit key (the encryptedkey lands in the file) and, for staging, production's reviewers
+# (REVIEWERS=<login>[,...] and/or REVIEWER_TEAMS=<slug>[,...]). Needs the stack's backend in
+# PULUMI_BACKEND_URL (never the local default) and VAULT_ADDR/VAULT_TOKEN that may use the transit key.
+init-stack: setup
+	@test -n "$(STACK)" || { echo "make init-stack: set STACK=staging or STACK=production" >&2; exit 2; }
+	@case "$(origin PULUMI_BACKEND_URL)" in environment*|command*) ;; *) \
+	  echo "make init-stack: set PULUMI_BACKEND_URL to the $(STACK) stack's backend (e.g. s3://...)" >&2; exit 2;; esac
+	$(PY) -m ops init-stack --stack "$(STACK)" --reviewers "$(REVIEWERS)" --teams "$(REVIEWER_TEAMS)"

@@ -42,6 +42,15 @@ class ConfigError(ValueError):
     """Bad stack name or stack config. The message is one line naming what is wrong and the fix."""
 
 
+# Model keys a stack sets under another name than `financeReport:<key>` (components/program.py read_model).
+FOREIGN_CONFIG_KEYS = {"vaultAddress": "vault:address"}
+
+
+def config_key(key: str) -> str:
+    """The stack config key a user sets for a model key, as messages name it: `financeReport:imageTag`."""
+    return FOREIGN_CONFIG_KEYS.get(key.partition(".")[0], f"financeReport:{key}")
+
+
 class Kind(StrEnum):
     PREVIEW = "preview"  # pr-<N>: short-lived, one compose, throwaway data
     STAGING = "staging"
@@ -282,7 +291,7 @@ def _bool(config: Mapping[str, str], key: str, default: bool) -> bool:
         return True
     if low in ("false", "0", "no"):
         return False
-    raise ConfigError(f"config {key}={raw!r} is not a boolean; set it to true or false")
+    raise ConfigError(f"config {config_key(key)}={raw!r} is not a boolean; set it to true or false")
 
 
 def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
@@ -292,16 +301,16 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int = 1) ->
     try:
         value = int(str(raw))
     except ValueError:
-        raise ConfigError(f"config {key}={raw!r} is not an integer; set a whole number") from None
+        raise ConfigError(f"config {config_key(key)}={raw!r} is not an integer; set a whole number") from None
     if value < minimum:
-        raise ConfigError(f"config {key}={value} is below {minimum}; set a larger value")
+        raise ConfigError(f"config {config_key(key)}={value} is below {minimum}; set a larger value")
     return value
 
 
 def _url(config: Mapping[str, str], key: str, default: str, label: str | None = None) -> str:
     raw = str(config.get(key) or default).rstrip("/")
     if not _URL.match(raw):
-        raise ConfigError(f"config {label or key}={raw!r} is not an http(s) URL; set e.g. {default}")
+        raise ConfigError(f"config {label or config_key(key)}={raw!r} is not an http(s) URL; set e.g. {default}")
     return raw
 
 
@@ -325,7 +334,9 @@ def _data_path(raw: object, kind: Kind) -> str | None:
         return None
     path = str(raw).rstrip("/")
     if not re.match(r"^/[A-Za-z0-9._/-]+$", path) or "/.." in path:
-        raise ConfigError(f"config dataPath={raw!r} is not an absolute host path; e.g. /data/finance_report")
+        raise ConfigError(
+            f"config financeReport:dataPath={raw!r} is not an absolute host path; e.g. /data/finance_report"
+        )
     if kind is Kind.PREVIEW:
         raise ConfigError("a pr-<N> stack keeps throwaway data in volumes; remove financeReport:dataPath")
     return path
@@ -335,7 +346,8 @@ def _id(where: str, raw: object) -> str:
     value = str(raw or "").strip()
     if not _DOKPLOY_ID.match(value):
         raise ConfigError(
-            f"config {where}={value!r} is not a Dokploy id (letters, digits, '-', '_'); copy it from Dokploy"
+            f"config {config_key(where)}={value!r} is not a Dokploy id (letters, digits, '-', '_'); "
+            "copy it from Dokploy"
         )
     return value
 
@@ -347,29 +359,35 @@ def _adoption(raw: object, kind: Kind, services: tuple[str, ...], owns: bool) ->
         try:
             raw = json.loads(raw)
         except ValueError:
-            raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape") from None
+            raise ConfigError(
+                "config financeReport:adopt is not an object; see docs/adoption.md for its shape"
+            ) from None
     if not isinstance(raw, Mapping):
-        raise ConfigError("config adopt is not an object; see docs/adoption.md for its shape")
+        raise ConfigError("config financeReport:adopt is not an object; see docs/adoption.md for its shape")
     if kind is Kind.PREVIEW:
         raise ConfigError("a pr-<N> stack adopts nothing: it creates its own objects; remove financeReport:adopt")
     unknown = set(raw) - {"projects", "environment", "composes", "domains"}
     if unknown:
         raise ConfigError(
-            f"config adopt has unknown keys {sorted(unknown)}; use projects, environment, composes, domains"
+            f"config financeReport:adopt has unknown keys {sorted(unknown)}; "
+            "use projects, environment, composes, domains"
         )
 
     def table(key: str, allowed: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         items = raw.get(key) or {}
         if not isinstance(items, Mapping):
-            raise ConfigError(f"config adopt.{key} must map names to ids")
+            raise ConfigError(f"config financeReport:adopt.{key} must map names to ids")
         bad = sorted(set(items) - set(allowed))
         if bad:
-            raise ConfigError(f"config adopt.{key} names {bad}; this stack has only {list(allowed)}")
+            raise ConfigError(f"config financeReport:adopt.{key} names {bad}; this stack has only {list(allowed)}")
         return tuple(sorted((str(k), _id(f"adopt.{key}.{k}", v)) for k, v in items.items()))
 
     projects = table("projects", (PROJECT, PREVIEW_PROJECT))
     if projects and not owns:
-        raise ConfigError("only the stack that owns the shared projects adopts them; use financeReport:projectId here")
+        raise ConfigError(
+            "only the stack that owns the shared projects adopts them (financeReport:adopt.projects); "
+            "use financeReport:projectId here"
+        )
     env_id = raw.get("environment")
     return Adoption(
         projects=projects,
@@ -507,7 +525,7 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
     site = site_for(stack, config)
     base_domain = str(config.get("baseDomain") or _PER_SITE[site].base_domain).lower()
     if not _DOMAIN.match(base_domain):
-        raise ConfigError(f"config baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
+        raise ConfigError(f"config financeReport:baseDomain={base_domain!r} is not a DNS name; set e.g. zitian.party")
     host = f"report.{base_domain}" if kind is Kind.PRODUCTION else f"report-{name}.{base_domain}"
 
     data = row["data"]
@@ -529,11 +547,15 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
 
     api_path = _matching(config, "apiPath", "/api", _URL_PATH, "/api")
     if api_path.endswith("/"):
-        raise ConfigError(f"config apiPath={api_path!r} must start with '/' and not end with one, e.g. /api")
+        raise ConfigError(
+            f"config financeReport:apiPath={api_path!r} must start with '/' and not end with one, e.g. /api"
+        )
 
     owns = _bool(config, "ownsProjects", bool(row["owns_projects"]))
     if owns and kind is Kind.PREVIEW:
-        raise ConfigError(f"stack {stack} is a PR stack and can never own the shared projects; unset ownsProjects")
+        raise ConfigError(
+            f"stack {stack} is a PR stack and can never own the shared projects; unset financeReport:ownsProjects"
+        )
     project_ref = _id("projectId", config["projectId"]) if config.get("projectId") else None
     if project_ref and owns:
         raise ConfigError("this stack owns the shared projects; adopt a live one with adopt.projects, not projectId")

@@ -122,12 +122,13 @@ class Reviewers:
     users: tuple[int | str, ...] = ()
     teams: tuple[int | str, ...] = ()
 
-    def validate(self) -> None:
+    def validate(self, stack: str) -> None:
         count = len(self.users) + len(self.teams)
         if count == 0:
             raise GithubConfigError(
-                "the production environment needs at least one required reviewer; "
-                "pass reviewers (GitHub logins or ids) to the GitHub component"
+                "the production environment needs at least one required reviewer; set "
+                "financeReport:productionReviewers on this stack ({users: [<GitHub login or id>], teams: [...]}), "
+                f"e.g. `make init-stack STACK={stack} REVIEWERS=<login>`"
             )
         if count > MAX_REVIEWERS:
             raise GithubConfigError(f"{count} production reviewers given; GitHub allows at most {MAX_REVIEWERS}")
@@ -152,7 +153,7 @@ class GithubArgs:
                 "give both, the repository without its owner"
             )
         if any(spec.reviewed for spec in plan.environments):
-            self.reviewers.validate()
+            self.reviewers.validate(self.environment.stack)
         if self.wait_timer_minutes is not None and not 0 <= self.wait_timer_minutes <= MAX_WAIT_TIMER_MINUTES:
             raise GithubConfigError(
                 f"wait timer {self.wait_timer_minutes} min is outside 0..{MAX_WAIT_TIMER_MINUTES} (GitHub's limit)"

@@ -9,16 +9,21 @@
   it), so each digest must also equal the one staging recorded in Vault when it released vX.Y.Z
   (`record_release`, under a path only staging's identity writes, once): a moved tag is refused.
 - local (`LOCAL_TAG`): by tag, no registry check.
+Where the images are built from (`AppSource`): this repository's `apps/` when it holds one (the Finance
+Report monorepo), otherwise the Finance Report repository named by the workflows' `APP_REPOSITORY`/`APP_REF`
+variables, checked out beside this one at `APP_CHECKOUT` (this program as a separate infrastructure repository).
 `release_images` is the release step: the same manifests get the tag vX.Y.Z through the registry API.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -31,6 +36,10 @@ from components.plugins import require_plugin
 COMPONENTS: tuple[str, ...] = ("backend", "frontend")
 RELEASE_TAG = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _DIGEST_REF = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
+APPS_DIR = "apps"  # the Finance Report repository keeps backend/ and frontend/ here
+APP_CHECKOUT = ".app-source"  # where a workflow checks the Finance Report repository out when this one has no apps/
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+_GIT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
 
 # (image without tag, tag) -> digest of what the tag points to
 Resolver = Callable[[str, str], str]
@@ -61,9 +70,41 @@ def is_digest_reference(ref: str) -> bool:
 
 
 @dataclass(frozen=True)
+class AppSource:
+    """The Finance Report source the images are built from: this checkout, or the app repository beside it."""
+
+    repository: str = ""  # owner/name to check out at APP_CHECKOUT; "" when this checkout holds apps/
+    ref: str = ""  # its branch, tag or commit; "" its default branch
+
+    @property
+    def root(self) -> str:
+        """The directory holding `apps/`, relative to the workspace."""
+        return APP_CHECKOUT if self.repository else "."
+
+
+def app_source(workspace: Path, repository: str | None = None, ref: str | None = None) -> AppSource:
+    """This repository when it holds `apps/` (the monorepo); otherwise the repository the variables name."""
+    if (workspace / APPS_DIR).is_dir():
+        return AppSource()
+    repository, ref = (repository or "").strip(), (ref or "").strip()
+    if not repository:
+        raise ImagePolicyError(
+            f"this repository has no {APPS_DIR}/ to build images from; set the repository variable APP_REPOSITORY "
+            "to the Finance Report repository (owner/name) and APP_REF to its branch or tag"
+        )
+    if not _GITHUB_REPOSITORY.fullmatch(repository):
+        raise ImagePolicyError(
+            f"APP_REPOSITORY={repository!r} is not a GitHub owner/name, e.g. wangzitian0/finance_report"
+        )
+    if ref and (not _GIT_REF.fullmatch(ref) or ".." in ref):
+        raise ImagePolicyError(f"APP_REF={ref!r} is not a branch, tag or commit name; e.g. main or v1.2.3")
+    return AppSource(repository=repository, ref=ref)
+
+
+@dataclass(frozen=True)
 class BuildSpec:
     component: str
-    context: str  # relative to the application repository's root
+    context: str  # relative to the workspace (the checkout the workflow builds in)
     tags: tuple[str, ...]  # full references to push
     build_args: Mapping[str, str]
 
@@ -75,8 +116,8 @@ _NEVER_BUILT: Mapping[ImagePolicy, str] = {
 }
 
 
-def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
-    """What CI builds and pushes for this environment (the workflows' helpers print it)."""
+def build_plan(env: Environment, source: AppSource | None = None) -> tuple[BuildSpec, ...]:
+    """What CI builds and pushes for this environment, from `source` (default: this checkout's apps/)."""
     if env.image_policy is not ImagePolicy.BUILD:
         raise ImagePolicyError(
             f"stack {env.stack} never builds images ({env.image_policy.value}); " + _NEVER_BUILT[env.image_policy]
@@ -85,7 +126,7 @@ def build_plan(env: Environment) -> tuple[BuildSpec, ...]:
     return tuple(
         BuildSpec(
             component=c,
-            context=f"apps/{c}",
+            context=posixpath.normpath(f"{(source or AppSource()).root}/{APPS_DIR}/{c}"),
             tags=tuple(f"{image_name(env, c)}:{t}" for t in tags),
             build_args=build_args(env, c),
         )

@@ -205,7 +205,7 @@ def vault_access(dry_run: bool) -> Access:
         try:
             return Access(raw)
         except ValueError:
-            raise ConfigError(f"config vaultAccess={raw!r} is not one of write, read, none") from None
+            raise ConfigError(f"config financeReport:vaultAccess={raw!r} is not one of write, read, none") from None
     return Access.READ if dry_run else Access.WRITE
 
 

@@ -16,13 +16,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from components.environment import ConfigError
-from ops import comments, drift, gha, images, pulumi_cli, reap_job, reaper, smoke, stacks, versions
+from ops import comments, drift, gha, images, pulumi_cli, reap_job, reaper, smoke, stack_files, stacks, versions
 from ops.github_api import GitHub
 from ops.required_checks import REQUIRED_CHECKS
 
 
 def _truthy(value: str | None) -> bool:
     return str(value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _csv(raw: str | None) -> list[str]:
+    return [x.strip() for x in (raw or "").split(",") if x.strip()]
 
 
 def _env(name: str) -> str:
@@ -51,16 +55,36 @@ def cmd_env_info(a: argparse.Namespace) -> int:
 
 
 def cmd_build_plan(a: argparse.Namespace) -> int:
-    """What CI builds and pushes for a stack (the images component's plan), as step outputs per component."""
-    from components.images import build_plan
+    """What CI builds and pushes for a stack (the images component's plan), as step outputs per component,
+    and which Finance Report checkout it builds from (app_repository empty: this one's apps/)."""
+    from components.images import APP_CHECKOUT, app_source, build_plan
 
     tag = a.image_tag or stacks.image_tag(a.stack, a.sha)
-    out: dict[str, str] = {}
-    for spec in build_plan(stacks.environment(a.stack, tag)):
+    source = app_source(Path(a.workspace), a.app_repository, a.app_ref)
+    out: dict[str, str] = {
+        "app_repository": source.repository,
+        "app_ref": source.ref,
+        "app_path": APP_CHECKOUT if source.repository else "",
+    }
+    for spec in build_plan(stacks.environment(a.stack, tag), source):
         out[f"{spec.component}_context"] = spec.context
         out[f"{spec.component}_tags"] = "\n".join(spec.tags)
         out[f"{spec.component}_build_args"] = "\n".join(f"{k}={v}" for k, v in spec.build_args.items())
     gha.set_outputs(out)
+    return 0
+
+
+def cmd_open_stack(a: argparse.Namespace) -> int:
+    """A job's fresh checkout: create the stack on its secrets provider, or restore its file's keys from the state."""
+    what = stack_files.ensure_stack(a.stack, create=not a.existing_only)
+    print(f"{what}: stack {a.stack}" + ("" if what == "missing" else f" on {stack_files.secrets_provider(a.stack)}"))
+    return 0
+
+
+def cmd_init_stack(a: argparse.Namespace) -> int:
+    """The admin's one-time step for staging/production (`make init-stack`); the stack file is then committed."""
+    for line in stack_files.init_stack(a.stack, _csv(a.reviewers), _csv(a.teams)):
+        print(line)
     return 0
 
 
@@ -243,6 +267,18 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--stack", required=True)
     sp.add_argument("--sha")
     sp.add_argument("--image-tag")
+    sp.add_argument("--workspace", default=".", help="the checkout; its apps/, if any, is what gets built")
+    sp.add_argument("--app-repository", default="", help="owner/name of the Finance Report repository (no apps/ here)")
+    sp.add_argument("--app-ref", default="", help="its branch, tag or commit (default: its default branch)")
+
+    sp = add("open-stack", cmd_open_stack, "create a stack on its secrets provider, or restore its stack file's keys")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--existing-only", action="store_true", help="never create it (destroy, reaper): `missing`")
+
+    sp = add("init-stack", cmd_init_stack, "an admin's one-time init of staging/production (then commit the file)")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--reviewers", default="", help="production's required reviewers: GitHub logins, comma-separated")
+    sp.add_argument("--teams", default="", help="production's required reviewer teams: slugs or ids, comma-separated")
 
     sp = add("deployed-config", cmd_deployed_config, "a config value of the stack's last successful update")
     sp.add_argument("--stack", required=True)

@@ -13,12 +13,20 @@ from pathlib import Path
 
 import yaml
 
-from components.environment import ConfigError, Environment, Kind, commit_tag_pattern, environment_for, parse_stack
+from components.environment import (
+    FOREIGN_CONFIG_KEYS,
+    ConfigError,
+    Environment,
+    Kind,
+    commit_tag_pattern,
+    environment_for,
+    parse_stack,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_NAMESPACE = "financeReport"
 # Other namespaces the program maps into the model (components/program.py read_model).
-_MAPPED = {"vault:address": "vaultAddress"}
+_MAPPED = {key: name for name, key in FOREIGN_CONFIG_KEYS.items()}
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 

@@ -1,8 +1,9 @@
 """Copy the request schemas of the procedures we emulate out of Dokploy's OpenAPI document.
 
-The document lives outside the repository (`../shared/dokploy/openapi.json`), so the server reads a vendored
-copy, `requests.json`. Regenerate it with `python -m dokploy_local.schemas.openapi_extract [OPENAPI]`; a test
-checks that the copy still matches the document whenever the document is present.
+The whole document is vendored in `vendor/dokploy/openapi.json` (its source and version in the README beside
+it); the server reads only this extract, `requests.json`. Regenerate it with
+`python -m dokploy_local.schemas.openapi_extract [OPENAPI]` (scripts/refresh-dokploy-openapi.sh does); a test
+holds the extract equal to the vendored document.
 
 GET procedures take one query parameter per field; they are folded into one object schema so that both kinds
 of procedure validate the same way.
@@ -19,7 +20,7 @@ from dokploy_local.procedures.catalog import EMULATED_PROCEDURES
 
 HERE = Path(__file__).resolve().parent
 VENDORED = HERE / "requests.json"
-DEFAULT_OPENAPI = HERE.parents[2] / "shared" / "dokploy" / "openapi.json"
+DEFAULT_OPENAPI = HERE.parents[1] / "vendor" / "dokploy" / "openapi.json"
 
 
 def extract(openapi: dict[str, Any]) -> dict[str, dict[str, Any] | None]:

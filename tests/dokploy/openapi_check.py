@@ -1,28 +1,36 @@
-"""Checks a request against Dokploy's OpenAPI request schemas (the vendored `dokploy_local/schemas/requests.json`,
-extracted from the document; the repository stands alone).
+"""Checks a request against Dokploy's OpenAPI document (vendored: vendor/dokploy/openapi.json).
 
-The request schemas are generated from Dokploy's zod schemas and are reliable (dokploy-api.md §6);
+The request schemas there are generated from Dokploy's zod schemas and are reliable (vendor/dokploy/README.md);
 the server is lenient (it coerces and drops unknown keys), so the tests hold the client to the document:
 the path exists for that method, query parameters and JSON body validate, and nothing undeclared is sent.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+REPO = Path(__file__).resolve().parents[2]
+SPEC_PATH = REPO / "vendor" / "dokploy" / "openapi.json"
+CLIENT_CODE = REPO / "components" / "dokploy"
+
+
+def procedures_in_code() -> set[str]:
+    """Every Dokploy procedure the provider's code calls (the document must hold each)."""
+    calls = re.compile(r'(?:query|mutate)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"')
+    found = {m for path in CLIENT_CODE.glob("*.py") for m in calls.findall(path.read_text())}
+    return found | {"settings.getDokployVersion"}  # the version probe goes through _send directly
+
 
 @cache
 def spec() -> dict[str, Any]:
-    """`{procedure: (kind, request object schema or None)}` from the repository's vendored copy of the document's
-    request schemas (`dokploy_local/schemas/requests.json`; GET parameters folded into one object schema)."""
-    from dokploy_local.procedures.catalog import EMULATED_PROCEDURES
-    from dokploy_local.validation import REQUEST_SCHEMAS
-
-    return {name: (kind, REQUEST_SCHEMAS.get(name)) for name, kind in EMULATED_PROCEDURES.items()}
+    return dict(json.loads(SPEC_PATH.read_text()))
 
 
 @dataclass(frozen=True)
@@ -51,42 +59,42 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
 
 
 def problems(req: SentRequest) -> list[str]:
-    entry = spec().get(req.procedure)
-    if entry is None:
-        return [f"{req.describe()}: not a procedure of the vendored request schemas"]
-    kind, schema = entry
-    method = "GET" if kind == "query" else "POST"
-    if req.method != method:
-        return [f"{req.describe()}: the document has {method} for this path"]
-    properties = (schema or {}).get("properties", {})
+    item = spec()["paths"].get(f"/{req.procedure}")
+    if item is None:
+        return [f"{req.describe()}: no such path in the OpenAPI document"]
+    op = item.get(req.method.lower())
+    if op is None:
+        return [f"{req.describe()}: the document has {'/'.join(m.upper() for m in item)} for this path"]
     out: list[str] = []
-    if req.method == "GET":
-        seen = dict(req.query)
-        if len(seen) != len(req.query):
-            out.append(f"{req.describe()}: repeated query parameter")
-        for name, value in seen.items():
-            if name not in properties:
-                out.append(f"{req.describe()}: undeclared query parameter {name!r}")
-                continue
-            for err in jsonschema.Draft202012Validator(properties[name]).iter_errors(_coerce(value, properties[name])):
-                out.append(f"{req.describe()}: query {name}: {err.message}")
-        for name in (schema or {}).get("required", []):
-            if name not in seen:
-                out.append(f"{req.describe()}: missing required query parameter {name!r}")
-        if req.body is not None:
-            out.append(f"{req.describe()}: a GET with a body")
-        return out
-    if req.content_type is None or not req.content_type.startswith("application/json"):
-        out.append(f"{req.describe()}: content-type {req.content_type!r}, not application/json")
-    if schema is None:
-        out.append(f"{req.describe()}: the document declares no JSON body")
-        return out
-    for err in jsonschema.Draft202012Validator(schema).iter_errors(req.body):
-        out.append(f"{req.describe()}: body {'/'.join(map(str, err.path)) or '(root)'}: {err.message}")
-    if isinstance(req.body, dict):
-        extra = sorted(set(req.body) - set(properties))
-        if extra:
-            out.append(f"{req.describe()}: body keys not in the schema: {extra}")
+    params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}
+    seen = dict(req.query)
+    if len(seen) != len(req.query):
+        out.append(f"{req.describe()}: repeated query parameter")
+    for name, value in seen.items():
+        if name not in params:
+            out.append(f"{req.describe()}: undeclared query parameter {name!r}")
+            continue
+        schema = params[name]["schema"]
+        for err in jsonschema.Draft202012Validator(schema).iter_errors(_coerce(value, schema)):
+            out.append(f"{req.describe()}: query {name}: {err.message}")
+    for name, p in params.items():
+        if p.get("required") and name not in seen:
+            out.append(f"{req.describe()}: missing required query parameter {name!r}")
+    body_schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    if req.method == "POST":
+        if req.content_type is None or not req.content_type.startswith("application/json"):
+            out.append(f"{req.describe()}: content-type {req.content_type!r}, not application/json")
+        if body_schema is None:
+            out.append(f"{req.describe()}: the document declares no JSON body")
+        else:
+            for err in jsonschema.Draft202012Validator(body_schema).iter_errors(req.body):
+                out.append(f"{req.describe()}: body {'/'.join(map(str, err.path)) or '(root)'}: {err.message}")
+            if isinstance(req.body, dict):
+                extra = sorted(set(req.body) - set(body_schema.get("properties", {})))
+                if extra:
+                    out.append(f"{req.describe()}: body keys not in the schema: {extra}")
+    elif req.body is not None:
+        out.append(f"{req.describe()}: a GET with a body")
     return out
 
 

@@ -8,20 +8,10 @@ Named `zz` so pytest runs it after the others in the folder.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 
 from tests.dokploy.conftest import SUITE_LOG
-
-CODE = Path(__file__).resolve().parents[2] / "components" / "dokploy"
-
-
-def procedures_in_code() -> set[str]:
-    calls = re.compile(r'(?:query|mutate)\(\s*"([a-zA-Z]+\.[a-zA-Z]+)"')
-    found = {m for path in CODE.glob("*.py") for m in calls.findall(path.read_text())}
-    return found | {"settings.getDokployVersion"}  # the version probe goes through _send directly
+from tests.dokploy.openapi_check import procedures_in_code
 
 
 def test_every_request_sent_is_valid_and_every_procedure_was_checked() -> None:

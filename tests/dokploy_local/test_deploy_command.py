@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dokploy_local import deploy_command
 from dokploy_local.testing import LocalDokploy
-from tests.dokploy_local.api import Api, wait_for
+from tests.contract.api import Api, wait_for
 from tests.support.leaks import find_leaks
 
 VALUE = "a-value-in-the-compose-env-0123456789"
@@ -13,7 +13,7 @@ VALUE = "a-value-in-the-compose-env-0123456789"
 
 def _deploy(server: LocalDokploy, compose_type: str, outcome: str) -> tuple[dict[str, object], str]:
     server.set_knobs(deploy_duration_ms=50, deploy_outcome=outcome)
-    api = Api(server)
+    api = Api.of(server)
     created = api.project()
     compose = api.compose(created["environment"]["environmentId"], composeType=compose_type)
     api.ok("POST", "compose.update", composeId=compose["composeId"], env=f"TOKEN={VALUE}\nPLAIN=x")

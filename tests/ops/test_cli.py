@@ -155,8 +155,9 @@ def _all_outputs(path: Path) -> dict[str, str]:
     return out
 
 
-def test_build_plan_outputs_what_ci_builds(outputs: Path) -> None:
-    assert cli.main(["build-plan", "--stack", "staging", "--sha", "abcdef0123"]) == 0
+def test_build_plan_outputs_what_ci_builds(outputs: Path, tmp_path: Path) -> None:
+    (tmp_path / "apps").mkdir()  # a checkout holding the app (the monorepo); tests/github/test_app_source.py: the rest
+    assert cli.main(["build-plan", "--stack", "staging", "--sha", "abcdef0123", "--workspace", str(tmp_path)]) == 0
     out = _all_outputs(outputs)
     assert out["backend_context"] == "apps/backend" and out["frontend_context"] == "apps/frontend"
     assert out["frontend_tags"].splitlines() == [

@@ -1,8 +1,8 @@
 """Acceptance 4: the PR-environment workflow's sequence, with the real CLI, against the local Dokploy server.
 
 What pr-environment.yml does, step for step: the stack name and image tag from ops (the model), a Vault
-login as the `pr-7` GitHub environment (a JWT the bootstrap's JWT role accepts), `stack select --create`
-on the PR stacks' transit key, `config set`, `pulumi up`, the smoke test (against a stub app standing in
+login as the `pr-7` GitHub environment (a JWT the bootstrap's JWT role accepts), `ops open-stack`
+(the stack on the PR stacks' transit key), `config set`, `pulumi up`, the smoke test (against a stub app standing in
 for the host), the PR comment (rendered, not posted), `pulumi destroy`, `pulumi stack rm`. The Dokploy
 key is a member's whose access is limited to `finance_report-preview`; the same key is then refused on
 the staging project.
@@ -126,7 +126,11 @@ def test_pr_environment_sequence_with_a_member_key_limited_to_the_preview_projec
     cli.extra_env.update(VAULT_ADDR=running_openbao.address, VAULT_TOKEN=vault_token, DOKPLOY_API_KEY=MEMBER_KEY)
     provider = f"hashivault://{transit_key('preview')}"
     since = max((r["seq"] for r in dokploy_server.requests()), default=0)
-    cli.run("stack", "select", "--create", stack, "--secrets-provider", provider)
+    opened = subprocess.run(
+        [sys.executable, "-m", "ops", "open-stack", "--stack", stack], cwd=cli.workdir, env=cli.env(),
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert opened.stdout.strip() == f"created: stack {stack} on {provider}", opened.stdout + opened.stderr
     for key, value in {
         "financeReport:imageTag": tag,
         "financeReport:manageGithub": "false",

@@ -392,4 +392,9 @@ def test_every_vault_login_matches_a_bootstrapped_jwt_role() -> None:
             claim = "pr-7" if env == PR_NUMBER_ENV else str(env)  # what GitHub puts in the token for PR 7
             match = fnmatchcase if role.glob else str.__eq__
             assert any(match(claim, pattern) for pattern in role.environments), f"{name}:{job_id}: {claim}"
-    assert WF["pr-environment.yml"]["env"]["SECRETS_PROVIDER"] == f"hashivault://{transit_key(PREVIEW_GROUP)}"
+    # PR stacks are opened through ops, which takes their secrets provider from the authority (transit_key).
+    from ops.stack_files import secrets_provider
+
+    assert secrets_provider("pr-7") == f"hashivault://{transit_key(PREVIEW_GROUP)}"
+    runs = [str(s.get("run", "")) for _, _, job in ALL_JOBS for s in steps(job)]
+    assert any("python -m ops open-stack --stack" in r for r in runs)
