@@ -78,8 +78,8 @@ class RunContext:
         return str(value)
 
 
-def _caller_job(port: int) -> str:
-    """GITHUB_JOB of the local process on the other end of a loopback connection from `port`.
+def _caller_job(port: int, variable: str = "GITHUB_JOB") -> str:
+    """`variable` (GITHUB_JOB) of the local process on the other end of a loopback connection from `port`.
 
     A runner hands each job its own token request URL; act hands one to all jobs of a run, so the OIDC
     stand-in asks the kernel which process is calling (/proc/net/tcp -> socket inode -> /proc/<pid>/fd).
@@ -101,7 +101,7 @@ def _caller_job(port: int) -> str:
             if any(os.readlink(fd) == target for fd in (proc / "fd").iterdir()):
                 environ = (proc / "environ").read_bytes().split(b"\0")
                 for item in environ:
-                    if item.startswith(b"GITHUB_JOB="):
+                    if item.startswith(variable.encode() + b"="):
                         return item.split(b"=", 1)[1].decode()
     return ""
 
@@ -232,7 +232,7 @@ class GitHubStandIn:
             return 401, {"message": "Bad credentials"}, "application/json"
         body = json.loads(raw) if raw and method != "GET" else {}
         with self._lock:
-            status, answer = self._rest(method, path, query, body, who)
+            status, answer = self._rest(method, path, query, body, who, int(headers.get("x-peer-port", 0)))
         if isinstance(answer, bytes):
             return status, answer, "application/zip"
         return status, answer, "application/json"
@@ -309,7 +309,9 @@ class GitHubStandIn:
         self.state.tokens_issued.append({**claims, "job": job})
         return 200, {"value": pyjwt.encode(claims, self.key, algorithm="RS256")}, "application/json"
 
-    def _rest(self, method: str, path: str, query: dict[str, str], body: dict[str, Any], who: str) -> tuple[int, Any]:
+    def _rest(
+        self, method: str, path: str, query: dict[str, str], body: dict[str, Any], who: str, peer: int = 0
+    ) -> tuple[int, Any]:
         repo = f"/repos/{self.repository}"
         if path == "/graphql":
             return self._graphql(body, who)
@@ -364,7 +366,13 @@ class GitHubStandIn:
             return (200, env) if env else (404, {"message": "Not Found"})
         if (m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches", rest)) and method == "POST":
             self.state.dispatches.append(
-                {"workflow": m[1], "ref": body.get("ref"), "inputs": body.get("inputs") or {}, "by": who}
+                {
+                    "workflow": m[1],
+                    "ref": body.get("ref"),
+                    "inputs": body.get("inputs") or {},
+                    "by": who,
+                    "from_run": _caller_job(peer, "GITHUB_RUN_ID"),  # the run whose job asked
+                }
             )
             return 204, b""
         if rest == "/git/refs" and method == "POST":

@@ -37,10 +37,21 @@ class PullRequest:
         return self.head
 
     def event(self, action: str, workflow: str = "pr-environment.yml") -> ActRun:
+        """GitHub starts every workflow the event triggers: the base branch's pull_request_target ones
+        (pr-target.yml: the PR's admission, or its reaper on close) and then the PR's pull_request ones."""
         if action == "closed":
             self.world.github.state.pulls[self.number]["state"] = "closed"
         event = pull_request(action, self.number, head=self.head, base_sha=self.world.sha("main"))
+        self.target: ActRun | None = None
+        if self.world.has_workflow("pr-target.yml"):
+            main = self.world.sha("main")
+            self.target = self.world.run("pr-target.yml", "pull_request_target", event, sha=main, ref="refs/heads/main")
         return self.world.run(workflow, "pull_request", event, sha=self.merge, ref=f"refs/pull/{self.number}/merge")
+
+    def failed_jobs(self, run: ActRun) -> list[str]:
+        """Jobs that failed in this event's runs: the PR workflow, pr-target and the runs they dispatched."""
+        runs = [run, *run.dispatched, *([self.target, *self.target.dispatched] if self.target else [])]
+        return [f"{r.run_id}:{job}" for r in runs for job, result in r.jobs.items() if result == "failure"]
 
     def environment(self) -> dict[str, Any] | None:
         return self.world.composes(PREVIEW_PROJECT).get(f"pr-{self.number}")
@@ -59,6 +70,12 @@ def _images(tag: str) -> list[str]:
     return [model.image(c) for c in ("backend", "frontend")]
 
 
+def _deployed(pr: PullRequest, run: ActRun) -> None:
+    """The PR's images were built and its environment deployed; no job of the event's runs failed."""
+    assert (run.jobs["images"], run.jobs["deploy"]) == ("success", "success"), run.explain()
+    assert pr.failed_jobs(run) == [], pr.target.explain() if pr.target else run.explain()
+
+
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
     (compose,) = env["compose"]
     text = str(compose.get("composeFile") or "")
@@ -73,7 +90,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha1 = pr.push({"docs/pr-7.md": "first change\n"}, "first change")
     tag1 = f"pr-7-{sha1[:7]}"
     opened = pr.event("opened")
-    assert opened.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, opened.explain()
+    _deployed(pr, opened)
     assert all(world.pulled(ref) for ref in _images(tag1))
     env = pr.environment()
     assert env is not None and _runs_tag(env, tag1), world.composes()
@@ -92,7 +109,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha2 = pr.push({"docs/pr-7.md": "second change\n"}, "second change")
     tag2 = f"pr-7-{sha2[:7]}"
     synced = pr.event("synchronize")
-    assert synced.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, synced.explain()
+    _deployed(pr, synced)
     env2 = pr.environment()
     assert env2 is not None and _runs_tag(env2, tag2) and not _runs_tag(env2, tag1)
     assert env2["environmentId"] == env["environmentId"]
@@ -100,17 +117,22 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     (comment,) = pr.comments()
     assert comment["edits"] == 1 and sha2 in comment["body"] and sha1 not in comment["body"]
 
-    # -- closed: destroyed, stack removed, comment updated
+    # -- closed: destroyed, stack removed, its GitHub environment deleted, comment updated
     closed = pr.event("closed")
-    assert closed.jobs == {"images": "skipped", "deploy": "skipped", "destroy": "success"}, closed.explain()
+    assert (closed.jobs["images"], closed.jobs["deploy"]) == ("skipped", "skipped"), closed.explain()
+    assert pr.failed_jobs(closed) == [], closed.explain()
     assert pr.environment() is None
     assert "pr-7" not in world.stacks("preview")
+    assert "pr-7" not in world.github.state.environments
+    assert [e for e in world.github.state.deleted_environments if e[0] == "pr-7"], (
+        world.github.state.deleted_environments
+    )
     (comment,) = pr.comments()
-    assert "destroyed and its stack removed" in comment["body"] and comment["edits"] == 2
+    assert comment["edits"] == 2 and "destroyed" in comment["body"], comment["body"]
 
     # -- reopened: recreated from scratch at the same commit
     reopened = pr.event("reopened")
-    assert reopened.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, reopened.explain()
+    _deployed(pr, reopened)
     env3 = pr.environment()
     assert env3 is not None and _runs_tag(env3, tag2)
     assert env3["environmentId"] != env["environmentId"]  # a new environment, not a leftover
@@ -128,13 +150,13 @@ def test_a_pr_whose_first_up_failed_recovers_on_the_next_push(deploying_world: W
         failed = pr.event("opened")
     finally:
         world.pr_dokploy.set_knobs(deploy_outcome="done")
-    assert failed.jobs == {"images": "success", "deploy": "failure", "destroy": "skipped"}, failed.explain()
+    assert (failed.jobs["images"], failed.jobs["deploy"]) == ("success", "failure"), failed.explain()
     (comment,) = pr.comments()
     assert "deployment failed" in comment["body"]
 
     sha = pr.push({"docs/pr-8.md": "a fix\n"}, "next push")
     recovered = pr.event("synchronize")
-    assert recovered.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, recovered.explain()
+    _deployed(pr, recovered)
     env = pr.environment()
     assert env is not None and _runs_tag(env, f"pr-8-{sha[:7]}") and env["compose"][0]["composeStatus"] == "done"
     (comment,) = pr.comments()
@@ -149,8 +171,7 @@ def test_the_reaper_removes_the_stack_of_a_pr_closed_without_its_close_run(deplo
     closed, kept = PullRequest(world, 9), PullRequest(world, 10)
     for pr in (closed, kept):
         pr.push({f"docs/pr-{pr.number}.md": "change\n"}, "a change")
-        run = pr.event("opened")
-        assert run.jobs["deploy"] == "success", run.explain()
+        _deployed(pr, pr.event("opened"))
     world.github.state.pulls[9]["state"] = "closed"  # closed on GitHub; no close event reached the workflow
 
     main = world.sha("main")

@@ -196,6 +196,10 @@ class World:
         git("commit", "-q", "-m", "stack init staging and production (Vault transit secrets providers)", cwd=self.site)
         git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.site)
 
+    def has_workflow(self, name: str, ref: str = "main") -> bool:
+        path = f"{ref}:.github/workflows/{name}"
+        return subprocess.run(["git", "--git-dir", str(self.origin), "cat-file", "-e", path]).returncode == 0
+
     def sha(self, ref: str) -> str:
         return git("--git-dir", str(self.origin), "rev-parse", ref, cwd=self.root)
 
@@ -231,6 +235,18 @@ class World:
 
     # ---- running a workflow ----------------------------------------------------------------------
     def run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+        """One workflow run under act; then, as GitHub would, the runs it started through the API
+        (`gh workflow run`: workflow_dispatch), each at the head of the ref it named."""
+        result = self._run(workflow, event_name, event, sha=sha, ref=ref)
+        for d in [d for d in self.github.state.dispatches if d["from_run"] == result.run_id]:
+            target = str(d["ref"]) if str(d["ref"]).startswith("refs/") else f"refs/heads/{d['ref']}"
+            payload = {"ref": target, "inputs": d["inputs"], "workflow": d["workflow"]}
+            result.dispatched.append(
+                self._run(d["workflow"], "workflow_dispatch", payload, sha=self.sha(target), ref=target)
+            )
+        return result
+
+    def _run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
         run_id = str(next(self._runs))
         scratch = self.root / "runs" / run_id
         workdir = scratch / "repo"
