@@ -32,7 +32,7 @@ def deploying_world(world: World) -> World:
 def _background_flows(request: pytest.FixtureRequest) -> None:
     """Start the long scenario sequences that use their own servers as soon as the world is up, so they
     overlap with the rest (the PR scenarios): only when a test of theirs is selected."""
-    modules = {item.module.__name__ for item in request.session.items if item.module is not None}
+    modules = {getattr(getattr(item, "module", None), "__name__", "") for item in request.session.items}
     if "tests.pipeline.test_release" in modules:
         from tests.pipeline.test_release import release_flow
 

@@ -78,6 +78,11 @@ class RunContext:
         return str(value)
 
 
+def _user(login: str) -> dict[str, str]:
+    """A `user` object as GitHub returns it: bots (`...[bot]`) are of type Bot."""
+    return {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
+
+
 def _caller_job(port: int, variable: str = "GITHUB_JOB") -> str:
     """`variable` (GITHUB_JOB) of the local process on the other end of a loopback connection from `port`.
 
@@ -324,7 +329,7 @@ class GitHubStandIn:
             thread = self.state.comments.setdefault(number, [])
             if method == "GET":
                 return 200, thread[(page - 1) * per : page * per]
-            comment = {"id": self._id(), "body": body["body"], "user": {"login": who}, "edits": 0}
+            comment = {"id": self._id(), "body": body["body"], "user": _user(who), "edits": 0}
             thread.append(comment)
             return 201, comment
         if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
@@ -340,7 +345,7 @@ class GitHubStandIn:
                 found = [i for i in self.state.issues if state == "all" or i["state"] == state]
                 return 200, found[(page - 1) * per : page * per]
             number = max([*self.state.pulls, *(i["number"] for i in self.state.issues), 0]) + 1
-            issue = {**body, "number": number, "state": "open", "user": {"login": who}, "comments": []}
+            issue = {**body, "number": number, "state": "open", "user": _user(who), "comments": []}
             self.state.issues.append(issue)
             return 201, issue
         if m := re.fullmatch(r"/issues/(\d+)", rest):
@@ -421,7 +426,7 @@ class GitHubStandIn:
             comment = {
                 "id": self._id(),
                 "body": variables["input"]["body"],
-                "user": {"login": who},
+                "user": _user(who),
                 "edits": 0,
             }
             self.state.comments.setdefault(number, []).append(comment)
