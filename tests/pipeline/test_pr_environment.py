@@ -72,8 +72,9 @@ def _images(tag: str) -> list[str]:
 
 def _deployed(pr: PullRequest, run: ActRun) -> None:
     """The PR's images were built and its environment deployed; no job of the event's runs failed."""
-    assert (run.jobs["images"], run.jobs["deploy"]) == ("success", "success"), run.explain()
-    assert pr.failed_jobs(run) == [], pr.target.explain() if pr.target else run.explain()
+    target = f"pr-target: {pr.target.explain()[-4000:]}\n" if pr.target else ""
+    assert (run.jobs["images"], run.jobs["deploy"]) == ("success", "success"), target + run.explain()
+    assert pr.failed_jobs(run) == [], target + run.explain()
 
 
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
