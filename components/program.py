@@ -199,7 +199,7 @@ def check_dokploy_settings(settings: ClientSettings) -> None:
 
 def vault_access(dry_run: bool) -> Access:
     """What this run needs of Vault: `up` writes, a preview reads; `financeReport:vaultAccess=none` is for
-    a preview by an identity that may only decrypt the stack's secrets (a PR previewing staging)."""
+    a preview by an identity that may only decrypt the stack's secrets."""
     raw = pulumi.Config("financeReport").get("vaultAccess")
     if raw:
         try:

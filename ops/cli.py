@@ -83,7 +83,7 @@ def cmd_open_stack(a: argparse.Namespace) -> int:
 
 def cmd_init_stack(a: argparse.Namespace) -> int:
     """The admin's one-time step for staging/production (`make init-stack`); the stack file is then committed."""
-    for line in stack_files.init_stack(a.stack, _csv(a.reviewers), _csv(a.teams)):
+    for line in stack_files.init_stack(a.stack, _csv(a.reviewers), _csv(a.teams), a.release_app_id.strip()):
         print(line)
     return 0
 
@@ -279,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--stack", required=True)
     sp.add_argument("--reviewers", default="", help="production's required reviewers: GitHub logins, comma-separated")
     sp.add_argument("--teams", default="", help="production's required reviewer teams: slugs or ids, comma-separated")
+    sp.add_argument("--release-app-id", default="", help="the release GitHub App's id (the only creator of v* tags)")
 
     sp = add("deployed-config", cmd_deployed_config, "a config value of the stack's last successful update")
     sp.add_argument("--stack", required=True)

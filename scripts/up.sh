@@ -23,7 +23,7 @@ cat <<SUMMARY
 
 Finance Report ($stack) on this machine - what ran, and what did not:
   real       Pulumi: the real engine and CLI applied stack $stack (state in .pulumi-state/)
-  real       OpenBao: a real Vault server keeps the stack's secrets and minted its service tokens
+  real       OpenBao: a real Vault server keeps the stack's secrets and its agents' AppRoles
   real       Dokploy API: dokploy_local, this project's imitation of Dokploy's HTTP API, took every call and keeps every object
   simulated  deployments: recorded, not executed. No container runs here: no image is pulled, no database
              starts, and nothing serves the app

@@ -28,7 +28,8 @@ from components.vault.resources import KvSecret, ServiceToken
 class VaultSecretsArgs:
     env: Environment
     connection: VaultConnection = field(default_factory=VaultConnection)
-    # Change to rotate: one value for every service, or per service ({"app": "2026-07"}).
+    # Change to rotate a PR's tokens: one value for every service, or per service ({"app": "2026-07"}).
+    # (Staging, production and local mint none: rotate their host secret_ids with the bootstrap.)
     rotation: pulumi.Input[str] | Mapping[str, pulumi.Input[str]] = ""
     # Host names and endpoints the derived URLs embed; the compose decides them (defaults: keys.py).
     endpoints: Endpoints | None = None

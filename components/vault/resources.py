@@ -96,7 +96,7 @@ class KvSecretProvider(ResourceProvider):
         try:
             p = _kv_plan(news, str(olds.get("salt") or ""), olds.get("fingerprints") or {})[0]
         except VaultPermissionDenied:
-            # An identity that may not read the KV (the PR preview of staging) compares inputs only.
+            # An identity that may not read the KV (a read-only preview of another stack) compares inputs only.
             return DiffResult(changes=False)
         return DiffResult(changes=p.changes(olds.get("fingerprints") or {}))
 

@@ -68,7 +68,7 @@ def test_destroy_refuses_what_it_could_not_finish(tmp_path: Path) -> None:
 def _scenario(clone: Clone) -> None:
     clone.script("up.sh")
     clone.run(
-        ".venv/bin/python", "-m", "ops.vault_bootstrap", "--env", "preview", "--openbao-dir", ".local/openbao",
+        ".venv/bin/python", "-m", "ops.vault_bootstrap", "--env", "pr-7", "--openbao-dir", ".local/openbao",
         "--no-jwt", "--stack-token-file", ".local/openbao/stack-preview.token",
     )  # fmt: skip
     pr_env = clone.stack_env("stack-preview.token")

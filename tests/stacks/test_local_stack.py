@@ -159,10 +159,14 @@ def _scenario(clone: Clone) -> None:
     # secret_ids. A PR's own token is in its compose's env by design (docs/security-secrets.md), so
     # the PR tokens are left out here; local's values, keys and tokens are all searched.
     token_in_env = re.compile(r"VAULT_APP_TOKEN=\"?([^\"\n]+)")
-    pr_tokens = {t for v in both.values() if v.get("env") for t in token_in_env.findall(v["env"])}
-    commands = [r["argv"][2] for r in deploy_command.recorded(clone.root / ".local" / "dokploy")]
+    pr_rows = [v for pr in ("pr-7", "pr-8") for v in environment_objects(both, pr).values()]
+    pr_tokens = {t for v in pr_rows if v.get("env") for t in token_in_env.findall(v["env"])}
+    dokploy_data = clone.root / ".local" / "dokploy"
+    commands = [r["argv"][2] for r in deploy_command.recorded(dokploy_data)]
     assert any("docker stack deploy" in c for c in commands) and len(commands) >= 4
-    assert_no_leak("\n".join(commands), [s for s in secrets if s not in pr_tokens], "Dokploy's deploy commands")
+    log = dokploy_data / deploy_command.SERVER_LOG
+    seen = "\n".join(commands) + (log.read_text() if log.exists() else "")
+    assert_no_leak(seen, [s for s in secrets if s not in pr_tokens], "Dokploy's deploy commands and log")
     clone.pulumi("destroy", "--stack", "pr-8", "--yes", "--skip-preview", env=pr_envs["pr-8"])
     clone.script("stack.sh", "destroy")
     counts = clone.control("counts")

@@ -59,7 +59,8 @@ obj = Held("object", {"stack": pulumi.get_stack(), "message": cfg.get("message")
                       "hold": cfg.get("hold") or ""})
 pulumi.export("id", obj.id)
 pulumi.export("message", obj.message)
-pulumi.export("token", cfg.require_secret("token"))
+if cfg.get("token") is not None:
+    pulumi.export("token", cfg.require_secret("token"))
 """
 
 LOCKED = "the stack is currently locked"

@@ -37,11 +37,19 @@ TOKEN = Secret("s3-backend-stack-secret-0123456789abcdef")
 IDENTITY = {"preview": "pr-7", "staging": "staging"}
 
 
-def runner(
-    tmp: Path, s3: S3Server, authority: Authority, zone: str, key: str | None = None, identity: str | None = None
-) -> Runner:
+def runner(tmp: Path, s3: S3Server, authority: Authority, zone: str) -> Runner:
+    """A runner of the zone's deploy job: its read-write state key and its Vault identity."""
     r = new_runner(tmp, s3, zone)
-    return r.use(s3.keys[key or zone], vault_env(authority.address, authority.identity(identity or IDENTITY[zone])))
+    return r.use(s3.keys[zone], vault_env(authority.address, authority.identity(IDENTITY[zone])))
+
+
+def decrypt_only_token(authority: Authority, zone: str) -> str:
+    """A Vault token allowed to decrypt with the zone's transit key and nothing else."""
+    admin, name = authority.admin(), f"state-test-decrypt-{zone}"
+    admin.sys.create_or_update_policy(
+        name, f'path "transit/decrypt/{transit_key(zone)}" {{ capabilities = ["update"] }}'
+    )
+    return Secret(admin.auth.token.create(policies=[name], no_default_policy=True, ttl="1h")["auth"]["client_token"])
 
 
 def init_stack(r: Runner, stack: str, **config: str) -> None:
@@ -123,8 +131,9 @@ def test_second_up_refused_while_one_runs_and_read_only_preview_takes_no_lock(
     init_stack(a, "serial", message="held", hold=str(release))
     b = runner(tmp_path / "b", s3_server, authority, "staging")
     b.checkout_from(a, "serial")
-    # the PR preview of staging: read-only state key, a Vault identity that can only decrypt staging's secrets
-    reader = runner(tmp_path / "r", s3_server, authority, "staging", key="staging-read", identity="staging-preview")
+    # a preview of staging from outside its deploy job: read-only state key, a Vault token that can only decrypt
+    reader = new_runner(tmp_path / "r", s3_server, "staging")
+    reader.use(s3_server.keys["staging-read"], vault_env(authority.address, decrypt_only_token(authority, "staging")))
     reader.checkout_from(a, "serial")
 
     proc = a.start("up", "--stack", "serial", "--yes", "--skip-preview", log=tmp_path / "a.log")
@@ -219,8 +228,9 @@ def test_ten_parallel_pr_stacks_by_parallel_runners_do_not_cross(
 ) -> None:
     numbers = range(101, 111)
     runners = {n: runner(tmp_path / f"pr{n}", s3_server, authority, "preview") for n in numbers}
-    with ThreadPoolExecutor(len(runners)) as pool:
-        list(pool.map(lambda n: init_stack(runners[n], f"pr-{n}", message=f"message-of-{n}"), numbers))
+    init = ("--secrets-provider", f"hashivault://{transit_key('preview')}", "--no-select")
+    with ThreadPoolExecutor(len(runners)) as pool:  # each its own stack, no config: the stack name tells them apart
+        list(pool.map(lambda n: runners[n].run("stack", "init", f"pr-{n}", *init), numbers))
     started = time.monotonic()
     procs = {
         n: r.start("up", "--stack", f"pr-{n}", "--yes", "--skip-preview", log=tmp_path / f"pr{n}.log")
@@ -232,13 +242,12 @@ def test_ten_parallel_pr_stacks_by_parallel_runners_do_not_cross(
 
     with ThreadPoolExecutor(len(runners)) as pool:  # each runner reads its own stack back through the CLI
         outputs = dict(zip(numbers, pool.map(lambda n: runners[n].cli.outputs(f"pr-{n}"), numbers), strict=True))
-    assert {n: o["id"] for n, o in outputs.items()} == {n: f"pr-{n}:message-of-{n}" for n in numbers}
+    assert {n: o["id"] for n, o in outputs.items()} == {n: f"pr-{n}:hello" for n in numbers}
     states = s3_server.objects("preview", ".pulumi/stacks/state-test/")
     for n in numbers:
         resources = json.loads(states[f".pulumi/stacks/state-test/pr-{n}.json"])["checkpoint"]["latest"]["resources"]
         assert [r["urn"] for r in resources if not r["urn"].startswith(f"urn:pulumi:pr-{n}::")] == []
-        assert [r["outputs"]["message"] for r in resources if r["type"] == "pulumi-python:dynamic:Resource"] == [
-            f"message-of-{n}"
-        ]
+        dynamic = [r["outputs"]["stack"] for r in resources if r["type"] == "pulumi-python:dynamic:Resource"]
+        assert dynamic == [f"pr-{n}"]
     assert not [k for k in s3_server.objects("preview", ".pulumi/locks/") if "/pr-1" in k]
     print(f"10 parallel ups on S3: {elapsed:.1f} s")

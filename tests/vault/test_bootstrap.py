@@ -27,7 +27,8 @@ def test_first_run_created_everything_and_a_second_run_changes_nothing(authority
 def test_local_and_pr_bootstrap_touch_only_their_own_objects(authority: Authority) -> None:
     local = bootstrap(authority.admin_client(), BootstrapOptions(groups=("local",), jwt=None))
     assert {c.name for c in local} == {
-        "secret", "approle", "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
+        "secret", "approle", "approle lockout off",
+        "finance_report-local-postgres", "finance_report-local-redis", "finance_report-local-app",
         "finance_report-stack-local",
     }  # fmt: skip
     assert group_for("pr-42") == A.PREVIEW_GROUP  # the bootstrap has nothing per PR: admit_pr does that

@@ -7,6 +7,7 @@ with the staging JWT identity. Every CLI output is kept for the leak check at th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +161,41 @@ def test_up_ensures_kv_mints_no_credential_and_a_second_up_changes_nothing(run: 
     assert {p: {k: digest(v) for k, v in d.items()} for p, d in again.items()} == {
         p: {k: digest(v) for k, v in d.items()} for p, d in first.items()
     }
+
+
+def _strings(node: object) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+
+
+def test_every_value_in_the_decrypted_state_is_worthless_against_vault(run: Run) -> None:
+    """Hostile (finding 1): whoever decrypts a trusted stack's state (a PR could decrypt staging's on main,
+    and found each service's year-long token there) and tries every value in it gets nothing from Vault:
+    no value is a token, and none is an agent's secret_id."""
+    proc = run.cli.run("stack", "export", "--stack", "local", "--show-secrets", env=run.env_for("local"))
+    values = sorted({s for s in _strings(json.loads(proc.stdout)) if len(s) >= 16})
+    assert len(values) > 20  # the whole state: URNs, inputs, fingerprints, salts...
+    bao = hvac.Client(url=run.authority.address)
+    worked = []
+    for value in values:
+        try:
+            hvac.Client(url=run.authority.address, token=value).auth.token.lookup_self()
+            worked.append(f"token {digest(value)}")
+        except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest, hvac.exceptions.InvalidPath):
+            pass
+        for service in ("postgres", "redis", "app"):
+            try:
+                bao.auth.approle.login(approle_role("local", service), value)
+                worked.append(f"secret_id of {service} {digest(value)}")
+            except (hvac.exceptions.InvalidRequest, hvac.exceptions.Forbidden):
+                pass
+    assert worked == []
 
 
 def test_an_agent_s_approle_login_reads_its_own_path_and_is_denied_every_other(run: Run, tmp_path: Path) -> None:

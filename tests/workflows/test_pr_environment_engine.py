@@ -34,7 +34,7 @@ from components.vault.client import VaultClient
 from components.vault.connection import DEFAULT_JWT_AUDIENCE, VaultConnection
 from dokploy_local.testing import LocalDokploy
 from ops import stacks
-from ops.vault_bootstrap import BootstrapOptions, JwtConfig, bootstrap
+from ops.vault_bootstrap import BootstrapOptions, JwtConfig, admit_pr, bootstrap
 from tests.ops.stub_site import Site
 from tests.support.leaks import Secret
 from tests.support.openbao import OpenBao
@@ -50,6 +50,7 @@ SHA = "7c0ffee1234567890abcdef"
 PULUMI_PROJECT = "finance-report"  # Pulumi.yaml `name`: part of every marker
 MEMBER_KEY = "preview-member-key"
 ISSUER = "https://token.actions.githubusercontent.com"
+REPOSITORY_ID = "812345678"
 
 
 def github_oidc_login(bao: OpenBao, environment: str) -> str:
@@ -62,12 +63,17 @@ def github_oidc_login(bao: OpenBao, environment: str) -> str:
     )
     admin = VaultClient.connect(VaultConnection(address=bao.address), {"VAULT_TOKEN": bao.root_token})
     jwt_config = JwtConfig(pubkeys=(public,), discovery_url=None, bound_issuer=ISSUER)
-    bootstrap(admin, BootstrapOptions(groups=("preview",), jwt=jwt_config))  # the admin's one-time step
+    bootstrap(admin, BootstrapOptions(groups=("preview",), repository_id=REPOSITORY_ID, jwt=jwt_config))  # admin, once
+    pr_number = int(environment.removeprefix("pr-"))
+    admit_pr(admin, pr_number)  # the pull_request_target admission job, before the PR's first deploy
     now = int(time.time())
     claims = {
         "iss": ISSUER,
         "aud": DEFAULT_JWT_AUDIENCE,
         "repository": REPOSITORY,
+        "repository_id": REPOSITORY_ID,
+        "event_name": "pull_request",
+        "ref": f"refs/pull/{pr_number}/merge",
         "environment": environment,
         "sub": f"repo:{REPOSITORY}:environment:{environment}",
         "iat": now - 5,
