@@ -198,7 +198,12 @@ class World:
 
     def has_workflow(self, name: str, ref: str = "main") -> bool:
         path = f"{ref}:.github/workflows/{name}"
-        return subprocess.run(["git", "--git-dir", str(self.origin), "cat-file", "-e", path]).returncode == 0
+        return (
+            subprocess.run(
+                ["git", "--git-dir", str(self.origin), "cat-file", "-e", path], capture_output=True
+            ).returncode
+            == 0
+        )
 
     def sha(self, ref: str) -> str:
         return git("--git-dir", str(self.origin), "rev-parse", ref, cwd=self.root)
