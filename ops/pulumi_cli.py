@@ -47,11 +47,8 @@ PROGRAM_VARIABLES = (
     "DOKPLOY_API_KEY",
     "GITHUB_TOKEN",
     "GITHUB_OWNER",
-    "GHCR_TOKEN",
-    "GHCR_USERNAME",
-    # the registry read credentials of components.oci Credentials.for_reading (production's digests)
-    "GHCR_READ_TOKEN",
     "GITHUB_ACTOR",
+    "GHCR_READ_TOKEN",
     "REGISTRY_READ_USERNAME",
     "REGISTRY_READ_PASSWORD",
 )

@@ -382,6 +382,11 @@ class GitHubStandIn:
             return 204, b""
         if rest == "/git/refs" and method == "POST":
             ref, sha = body["ref"], body["sha"]
+            apps = {login for _, login in self.apps.values()}
+            if ref.startswith("refs/tags/v") and apps and who not in apps:  # the v* tag ruleset's only bypass actor
+                return 422, {
+                    "message": "Repository rule violations found: Cannot create ref due to creations being restricted."
+                }
             proc = subprocess.run(
                 ["git", "--git-dir", str(self.origin), "update-ref", ref, sha, ""], capture_output=True, text=True
             )

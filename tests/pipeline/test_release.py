@@ -24,7 +24,7 @@ from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import push
 from tests.pipeline.github_api import RunContext
-from tests.pipeline.world import World
+from tests.pipeline.world import RELEASE_APP, World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1800)]
 SCHEDULE = {"schedule": "41 5 * * *"}
@@ -158,7 +158,8 @@ def test_a_push_to_main_deploys_staging_and_cuts_the_next_release(flow: dict[str
     assert "staging" in staging["stacks"]
     # the release: the commit is tagged v0.0.1 in git, and both images carry it with the same digests
     assert flow["version"] == "v0.0.1"
-    assert next(r for r in staging["refs_created"] if r[0] == "refs/tags/v0.0.1")[1] == staging["sha"]
+    tagged = next(r for r in staging["refs_created"] if r[0] == "refs/tags/v0.0.1")
+    assert tagged[1] == staging["sha"] and tagged[2] == RELEASE_APP  # the tag ruleset's only bypass actor
     assert flow["release_images"] == staging["images"]
 
 

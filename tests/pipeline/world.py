@@ -15,6 +15,7 @@ workflow file under act, with the repository's variables and secrets as GitHub w
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -217,6 +218,7 @@ class World:
         return {
             "VAULT_ADDR": self.openbao.address,
             "DOKPLOY_URL": self.pr_dokploy.url,
+            "DOKPLOY_PREVIEW_URL": self.pr_dokploy.url,  # PR environments on their own Dokploy instance
             "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
             "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
             "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
@@ -235,7 +237,10 @@ class World:
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
             "GHCR_PUSH_TOKEN": self.push_token,
-            "RELEASE_APP_PRIVATE_KEY": self.release_app_key,
+            # base64: one line in act's env file (ops app-token accepts either form)
+            "RELEASE_APP_PRIVATE_KEY": base64.b64encode(self.release_app_key.encode()).decode(),
+            "GH_READONLY_TOKEN": "readonly-token",
+            "DOKPLOY_STAGING_OBSERVER_API_KEY": OBSERVER_KEY,
         }
 
     # ---- running a workflow ----------------------------------------------------------------------
@@ -484,6 +489,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github.add_token(token, BOT)
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
+        github.add_token("readonly-token", "repository-reader")
         public = app_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
