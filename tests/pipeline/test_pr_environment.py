@@ -120,7 +120,8 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
 
     # -- closed: destroyed, stack removed, its GitHub environment deleted, comment updated
     closed = pr.event("closed")
-    assert (closed.jobs["images"], closed.jobs["deploy"]) == ("skipped", "skipped"), closed.explain()
+    # the PR workflow builds and deploys nothing on close (skipped, or not started for this event type)
+    assert {closed.jobs["images"], closed.jobs["deploy"]} <= {"skipped", "not triggered"}, closed.explain()
     assert pr.failed_jobs(closed) == [], closed.explain()
     assert pr.environment() is None
     assert "pr-7" not in world.stacks("preview")

@@ -256,7 +256,21 @@ class World:
             )
         return result
 
+    def _triggered(self, workflow: str, event_name: str, event: dict[str, Any], sha: str) -> bool:
+        """Whether GitHub starts this workflow for the event: act ignores `on.<event>.types`."""
+        text = git("--git-dir", str(self.origin), "show", f"{sha}:.github/workflows/{workflow}", cwd=self.root)
+        doc = yaml.safe_load(text) or {}
+        on = doc.get("on", doc.get(True)) or {}
+        spec = on.get(event_name) if isinstance(on, dict) else None
+        types = spec.get("types") if isinstance(spec, dict) else None
+        return not types or event.get("action") in types
+
     def _run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+        if not self._triggered(workflow, event_name, event, sha):
+            jobs = yaml.safe_load(
+                git("--git-dir", str(self.origin), "show", f"{sha}:.github/workflows/{workflow}", cwd=self.root)
+            ).get("jobs", {})
+            return act.ActRun("", 0, dict.fromkeys(jobs, "not triggered"))
         run_id = str(next(self._runs))
         scratch = self.root / "runs" / run_id
         workdir = scratch / "repo"
