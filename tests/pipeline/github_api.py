@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,6 +141,7 @@ class GitHubStandIn:
         self.reviewers: dict[str, Callable[[RunContext, dict[str, bytes]], bool]] = {}
         self.tamper: Callable[[str, str, bytes], bytes] | None = None
         self.apps: dict[str, tuple[str, str]] = {}  # app id -> (public key PEM, bot login)
+        self.workflow_ids: dict[int, str] = {}  # the ids `gh workflow run` dispatches by -> workflow file
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._next_id = 1000
@@ -369,10 +371,17 @@ class GitHubStandIn:
                 self.state.environments.setdefault(name, {"name": name, "created_by": who})
             env = self.state.environments.get(name)
             return (200, env) if env else (404, {"message": "Not Found"})
+        if (m := re.fullmatch(r"/actions/workflows/([^/]+)", rest)) and method == "GET":
+            # `gh workflow run X.yml` looks the workflow up by file name, then dispatches by its numeric id.
+            name = m[1]
+            workflow_id = zlib.crc32(name.encode())
+            self.workflow_ids[workflow_id] = name
+            path = f".github/workflows/{name}"
+            return 200, {"id": workflow_id, "name": name, "path": path, "state": "active"}
         if (m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches", rest)) and method == "POST":
             self.state.dispatches.append(
                 {
-                    "workflow": m[1],
+                    "workflow": self.workflow_ids.get(int(m[1]), m[1]) if m[1].isdigit() else m[1],
                     "ref": body.get("ref"),
                     "inputs": body.get("inputs") or {},
                     "by": who,
