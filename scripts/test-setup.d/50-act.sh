@@ -4,9 +4,4 @@
 set -euo pipefail
 bash "$(dirname "$0")/../go-tool.sh" act github.com/nektos/act@v0.2.89
 # The workflows call the GitHub CLI (`gh pr comment`, `gh api`, `gh run download`); runners have it preinstalled.
-if ! command -v gh >/dev/null 2>&1; then
-  echo "50-act: installing gh (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends gh >/dev/null
-fi
+command -v gh >/dev/null 2>&1 || bash "$(dirname "$0")/../apt-install.sh" gh
