@@ -446,7 +446,8 @@ def _owner_projects(world: World) -> None:
     world.pr_dokploy.add_member_key(MEMBER_KEY, [world.projects[PREVIEW_PROJECT]])
     world.dokploy.add_member_key(NO_ACCESS_KEY, [])
     world.dokploy.add_member_key(PRODUCTION_KEY, [PROJECT])
-    world.dokploy.add_member_key(OBSERVER_KEY, [PROJECT])
+    # staging owns both shared projects on this server, so its read-only drift check reads both
+    world.dokploy.add_member_key(OBSERVER_KEY, [PROJECT, PREVIEW_PROJECT])
 
 
 def _origin(root: Path, github_files: Mapping[str, str]) -> tuple[Path, Path]:

@@ -29,6 +29,14 @@ pytestmark = [
 COMMITTED_URL = "https://cloud.zitian.party"  # the committed dokploy:url, which no test can reach
 
 
+BACKUP_DESTINATION = {
+    "BACKUP_S3_ENDPOINT": "https://backups.example.test",
+    "BACKUP_S3_BUCKET": "finance-report-backups",
+    "BACKUP_S3_ACCESS_KEY": "backup-access-key",
+    "BACKUP_S3_SECRET_KEY": "backup-secret-key-0123456789",
+}
+
+
 def test_init_stack_then_a_fresh_ci_checkout_opens_staging_and_production_as_committed(
     tmp_path: Path, authority: Authority, dokploy_server: LocalDokploy
 ) -> None:
@@ -37,6 +45,10 @@ def test_init_stack_then_a_fresh_ci_checkout_opens_staging_and_production_as_com
     provided = {"S3_ACCESS_KEY": "operator-s3-key", "S3_SECRET_KEY": "operator-s3-secret", "OPENROUTER_API_KEY": "k"}
     authority.admin().secrets.kv.v2.create_or_update_secret(
         "finance_report/staging/app", provided, mount_point="secret"
+    )
+    # and the backup destination (docs/data.md), which the postgres compose's backup service uses
+    authority.admin().secrets.kv.v2.create_or_update_secret(
+        "finance_report/staging/postgres", BACKUP_DESTINATION, mount_point="secret"
     )
     jobs = Jobs(tmp_path, {"VAULT_ADDR": authority.address})
     root = Secret(authority.bao.root_token)
