@@ -453,14 +453,24 @@ def measure_long_deploy(b: Bench, i: int, long_ms: float) -> dict[str, Any]:
         log = sample.log
     finally:
         b.control._call("POST", "knobs", {"deploy_duration_ms": b.deploy_ms})
-    polls = sorted(float(e["time"]) for e in log if e["procedure"] == "deployment.allByCompose")
+    deployed = {str((e.get("input") or {}).get("composeId")) for e in log if e["procedure"] == "compose.deploy"}
+    polls = sorted(
+        float(e["time"])
+        for e in log
+        if e["procedure"] == "deployment.allByCompose" and str((e.get("input") or {}).get("composeId")) in deployed
+    )
     span = (polls[-1] - polls[0]) if len(polls) > 1 else 0.0
-    print(f"  long deploy ({long_ms / 1000:.0f} s): {len(polls)} polls over {span:.1f} s", flush=True)
+    # The most polls in any 60 s window (the first minute, with the ramp from 0.1 s, is the worst).
+    window = max((sum(1 for t in polls if p <= t < p + 60) for p in polls), default=0)
+    print(
+        f"  long deploy ({long_ms / 1000:.0f} s): {len(polls)} polls over {span:.1f} s, {window} in the busiest minute"
+    )
     return {
         "deploy_s": long_ms / 1000,
         "seconds": round(sample.seconds, 3),
         "polls": len(polls),
-        "polls_per_minute": round((len(polls) - 1) / span * 60, 1) if span else None,
+        "polls_in_busiest_minute": window if span >= 60 else None,
+        "polls_per_minute": window if span >= 60 else (round((len(polls) - 1) / span * 60, 1) if span else None),
         "detection_s": [round(d, 3) for d in sample.detection_s],
         "returncode": sample.returncode,
     }
@@ -562,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
     parser.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS", "50")))
     parser.add_argument("--deploy-ms", type=float, default=float(os.environ.get("BENCH_DEPLOY_MS", "200")))
-    parser.add_argument("--long-deploy-ms", type=float, default=float(os.environ.get("BENCH_LONG_DEPLOY_MS", "30000")))
+    parser.add_argument("--long-deploy-ms", type=float, default=float(os.environ.get("BENCH_LONG_DEPLOY_MS", "65000")))
     parser.add_argument("--neighbours", default=os.environ.get("BENCH_NEIGHBOURS", "10,30"), help="besides 0")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.json")
     args = parser.parse_args(argv)
