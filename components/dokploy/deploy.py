@@ -9,9 +9,9 @@ Every caller (ComposeDeployment, the stacks, scripts) goes through `deploy_and_w
   right after the call). The title (`pulumi:<marker> run:<hash>`) only serves to recognise a run of ours still
   under way (an earlier `up` whose answer was lost or whose deadline passed), which is followed, not redeployed.
 - **Polling.** First after 0.1 s, then each interval x1.5 up to 5 s: a short deploy is seen done within half a
-  second of finishing, a long one costs 12 polls a minute once the ramp is over (20 with the former 3 s cap; an API key may be
-  rate-limited). The first minute holds two ramps (until the deployment appears, then until it ends): 27 polls in
-  tests/dokploy/test_deploy_wait.py's 1 s start. `make bench` measures both (bench/README.md).
+  second of finishing, a long one costs 12 polls a minute once the ramp is over (20 with the former 3 s cap; an
+  API key may be rate-limited). The first minute holds two ramps (until the deployment appears, then until it
+  ends): 27 polls in tests/dokploy/test_deploy_wait.py's 1 s start. `make bench` measures both (bench/README.md).
 - **The queue.** Dokploy runs one deploy at a time per server, in memory; one hung build blocks every later
   deploy while `compose.deploy` keeps answering 200. While no deployment has started, `deployment.queueList`
   (v0.30.x; skipped where it does not exist) says what is ahead; at the deadline the error names it.
