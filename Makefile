@@ -95,10 +95,12 @@ migrate-state: setup
 
 # An admin's one-time step for a long-lived stack, then commit Pulumi.$(STACK).yaml: the stack in its backend
 # on its Vault transit key (the encryptedkey lands in the file) and, for staging, production's reviewers
-# (REVIEWERS=<login>[,...] and/or REVIEWER_TEAMS=<slug>[,...]). Needs the stack's backend in
-# PULUMI_BACKEND_URL (never the local default) and VAULT_ADDR/VAULT_TOKEN that may use the transit key.
+# (REVIEWERS=<login>[,...] and/or REVIEWER_TEAMS=<slug>[,...]) and the release GitHub App
+# (RELEASE_APP_ID=<id>). Needs the stack's backend in PULUMI_BACKEND_URL (never the local default) and
+# VAULT_ADDR/VAULT_TOKEN that may use the transit key.
 init-stack: setup
-	@test -n "$(STACK)" || { echo "make init-stack: set STACK=staging or STACK=production" >&2; exit 2; }
+	@case "$(origin STACK)" in file) echo "make init-stack: set STACK=staging or STACK=production" >&2; exit 2;; esac
 	@case "$(origin PULUMI_BACKEND_URL)" in environment*|command*) ;; *) \
 	  echo "make init-stack: set PULUMI_BACKEND_URL to the $(STACK) stack's backend (e.g. s3://...)" >&2; exit 2;; esac
-	$(PY) -m ops init-stack --stack "$(STACK)" --reviewers "$(REVIEWERS)" --teams "$(REVIEWER_TEAMS)"
+	$(PY) -m ops init-stack --stack "$(STACK)" --reviewers "$(REVIEWERS)" --teams "$(REVIEWER_TEAMS)" \
+	  --release-app-id "$(RELEASE_APP_ID)"

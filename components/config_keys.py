@@ -31,7 +31,7 @@ MODEL_KEYS = (
     "vaultAgentCredentialsDir",
 )
 # financeReport:* read by components/program.py itself (object values, run options, the GitHub side).
-PROGRAM_KEYS = ("adopt", "vaultAccess", "githubRepository", "productionReviewers")
+PROGRAM_KEYS = ("adopt", "vaultAccess", "githubRepository", "productionReviewers", "releaseAppId")
 # vault:* (components/vault/connection.py `VaultConnection.from_config`).
 VAULT_KEYS = ("address", "authMethod", "authMount", "role", "jwtAudience", "skipVerify", "caCert")
 # dokploy:* (components/dokploy/client.py `resolve_settings`).

@@ -27,6 +27,8 @@ DEFAULT_BASE_DOMAIN = "zitian.party"
 LOCAL_BASE_DOMAIN = "localhost.localdomain"
 DEFAULT_IMAGE_REPOSITORY = "ghcr.io/wangzitian0/finance_report"
 DEFAULT_VAULT_ADDRESS = "https://vault.zitian.party"
+# Workflow variables of the Dokploy instances (Environment.dokploy_instance).
+DOKPLOY_URL_VARIABLES = {"preview": "DOKPLOY_PREVIEW_URL", "main": "DOKPLOY_URL"}
 _DOKPLOY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")
 # An OCI repository (optional registry host[:port], lower-case path components): it goes into the compose
@@ -233,6 +235,12 @@ class Environment:
     # Which Dokploy instance the workflows point this stack at: `preview` (DOKPLOY_PREVIEW_URL and keys,
     # a server of its own, recommended: docs/security.md) or `main` (the one staging and production use).
     dokploy_instance: str
+
+    @property
+    def dokploy_url_variable(self) -> str:
+        """The repository variable holding this stack's Dokploy URL in the workflows (DOKPLOY_URL is the
+        fallback when a single instance serves everything)."""
+        return DOKPLOY_URL_VARIABLES[self.dokploy_instance]
 
     @property
     def shared_projects(self) -> tuple[str, ...]:

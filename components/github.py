@@ -4,9 +4,9 @@ Who owns what:
 - the one long-lived owner stack (`env.owns_projects`: staging) owns the shared objects, protected:
   `main`'s ruleset (required checks, a reviewed pull request), the release tags' ruleset (only the release
   GitHub App may create, move or delete `v*` tags) and the environments `staging`, `production`,
-  `production-readonly`, `staging-preview` (PR previews) and `pr-reaper`. It owns production's gate too
-  because GitHub silently creates a missing environment, unprotected, the first time a job names it: the
-  gate must exist before production's first run, and staging runs first.
+  `production-readonly`, `staging-preview` (kept: it holds nothing), `pr-reaper` and `pr-admission`. It
+  owns production's gate too because GitHub silently creates a missing environment, unprotected, the first
+  time a job names it: the gate must exist before production's first run, and staging runs first.
 - every stack owns its own variables (stack name, URL) in its environment(s);
 - a PR stack owns `pr-<N>` and its variables, created by `pulumi up` and deleted by `pulumi destroy`.
 No secret is ever written to GitHub: credentials come from Vault through OIDC at run time.
@@ -48,6 +48,7 @@ MAIN_REVIEWS = 1  # approving reviews a pull request into main needs (the last p
 READONLY_ENVIRONMENT = "production-readonly"
 PREVIEW_ENVIRONMENT = "staging-preview"
 REAPER_ENVIRONMENT = "pr-reaper"
+ADMISSION_ENVIRONMENT = "pr-admission"  # pr-target.yml admits each PR's Vault identity from main's code
 STACK_VARIABLE = "PULUMI_STACK"  # vars.PULUMI_STACK in the workflows
 URL_VARIABLE = "ENVIRONMENT_URL"  # vars.ENVIRONMENT_URL; the deploying job sets `environment.url` from it
 MAX_REVIEWERS = 6  # GitHub's limit for required reviewers (users and teams together)
@@ -107,6 +108,8 @@ def plan_for(env: Environment) -> GithubPlan:
             EnvironmentSpec(PREVIEW_ENVIRONMENT, shared=True),
             # The reaper holds the only token that may delete pr-<N> environments: main's code only.
             EnvironmentSpec(REAPER_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), shared=True),
+            # PR admission (pull_request_target, main's code): main only, so no PR-defined job gets its claim.
+            EnvironmentSpec(ADMISSION_ENVIRONMENT, branch_patterns=(MAIN_BRANCH,), shared=True),
         )
     return GithubPlan(
         environments=gates,

@@ -83,7 +83,7 @@ def cmd_open_stack(a: argparse.Namespace) -> int:
 
 def cmd_init_stack(a: argparse.Namespace) -> int:
     """The admin's one-time step for staging/production (`make init-stack`); the stack file is then committed."""
-    for line in stack_files.init_stack(a.stack, _csv(a.reviewers), _csv(a.teams)):
+    for line in stack_files.init_stack(a.stack, _csv(a.reviewers), _csv(a.teams), a.release_app_id.strip()):
         print(line)
     return 0
 
@@ -225,6 +225,7 @@ def cmd_reap(a: argparse.Namespace) -> int:
         dokploy = PreviewProject(url, key) if key else None
         envs = GitHub(repo, env_token) if env_token else None
         secrets = PreviewSecrets(vault_addr, vault_token) if vault_addr and vault_token else None
+        retire = _vault_retire() if secrets is not None else None
         report = reap_job.run(
             github=gh,
             dokploy=dokploy,
@@ -234,9 +235,42 @@ def cmd_reap(a: argparse.Namespace) -> int:
             environments=envs,
             secrets=secrets,
             only=a.stack,
+            retire=retire,
         )
     gha.summary(report.markdown(dry_run=a.dry_run))
     return 1 if report.failures else 0
+
+
+def _vault_retire() -> Callable[[int], object]:
+    from components.vault.client import VaultClient
+    from components.vault.connection import VaultConnection
+    from ops.vault_bootstrap import retire_pr
+
+    client = VaultClient.connect(VaultConnection(), dict(os.environ))
+    return lambda number: retire_pr(client, number)
+
+
+def cmd_app_token(_: argparse.Namespace) -> int:
+    """The release App's installation token as the step output `token` (masked; never printed)."""
+    from ops.github_app import installation_token
+
+    output = _env("GITHUB_OUTPUT")
+    key = _env("RELEASE_APP_PRIVATE_KEY")
+    if not key.lstrip().startswith("-----BEGIN"):  # also accepted base64-encoded (one line)
+        import base64
+
+        key = base64.b64decode(key).decode()
+    token = installation_token(
+        _env("RELEASE_APP_ID"),
+        key,
+        _env("GITHUB_REPOSITORY"),
+        api_url=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
+    )
+    print(f"::add-mask::{token}")  # the runner masks it from here on; the token itself is never printed
+    with open(output, "a", encoding="utf-8") as fh:
+        fh.write(f"token={token}\n")
+    print("token minted (step output `token`)")
+    return 0
 
 
 def cmd_required_checks(_: argparse.Namespace) -> int:
@@ -279,6 +313,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--stack", required=True)
     sp.add_argument("--reviewers", default="", help="production's required reviewers: GitHub logins, comma-separated")
     sp.add_argument("--teams", default="", help="production's required reviewer teams: slugs or ids, comma-separated")
+    sp.add_argument("--release-app-id", default="", help="the release GitHub App's id (the only creator of v* tags)")
 
     sp = add("deployed-config", cmd_deployed_config, "a config value of the stack's last successful update")
     sp.add_argument("--stack", required=True)
@@ -335,6 +370,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--delete-orphans", action="store_true")
     sp.add_argument("--stack", help="only this pr-<N> (the PR-close job); still reaped only if its PR is closed")
 
+    add("app-token", cmd_app_token, "mint the release GitHub App's installation token (staging's release job)")
     add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")
     return p
 

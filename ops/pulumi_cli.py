@@ -5,7 +5,8 @@ job's environment (PULUMI_BACKEND_URL, AWS_*).
 
 The child process gets an allow-list of that environment, never all of it: the state commands (`stack ls`,
 `export`, `history`, `stack rm`) get the backend's variables only; only a command that runs the program
-(the drift preview) also gets the program's credentials. So a token the caller holds for its own API calls
+(the drift preview) also gets the program's credentials, and one that opens the secrets provider without
+running the program (`stack init`, `config set`) only Vault's. So a token the caller holds for its own API calls
 (the reaper's GH_ENVIRONMENTS_TOKEN, GITHUB_TOKEN, a Vault token) never reaches the engine or a plugin.
 """
 
@@ -44,23 +45,30 @@ PROGRAM_VARIABLES = (
     "DOKPLOY_API_KEY",
     "GITHUB_TOKEN",
     "GITHUB_OWNER",
-    "GHCR_TOKEN",
-    "GHCR_USERNAME",
+    "GITHUB_ACTOR",
+    "GHCR_READ_TOKEN",
+    "REGISTRY_READ_USERNAME",
+    "REGISTRY_READ_PASSWORD",
 )
 
 
-def child_env(*, program: bool, source: dict[str, str] | None = None) -> dict[str, str]:
+# What the stacks' secrets provider (Vault transit: gocloud's hashivault keeper) reads, for the commands that
+# create or open it without running the program (`stack init`, `config set`).
+SECRETS_VARIABLES = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_SERVER_URL", "VAULT_SERVER_TOKEN", "VAULT_NAMESPACE")
+
+
+def child_env(*, program: bool, secrets: bool = False, source: dict[str, str] | None = None) -> dict[str, str]:
     """The allow-listed environment of a pulumi child process (see the module docstring)."""
     src = dict(os.environ if source is None else source)
-    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set())
+    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set()) | (set(SECRETS_VARIABLES) if secrets else set())
     return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
 
 
-def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False) -> Result:
+def run(*args: str, cwd: Path = REPO, timeout: float = 3600, program: bool = False, secrets: bool = False) -> Result:
     proc = subprocess.run(
         [pulumi_binary(), "--non-interactive", *args],
         cwd=cwd,
-        env=child_env(program=program),
+        env=child_env(program=program, secrets=secrets),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

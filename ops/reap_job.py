@@ -65,6 +65,7 @@ def run(
     environments: GitHub | None = None,
     secrets: orphans.PreviewSecrets | None = None,
     only: str | None = None,
+    retire: Callable[[int], object] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Report:
     report = Report()
@@ -86,6 +87,9 @@ def run(
             continue
         try:
             report.deleted[d.stack] = teardown(d.stack, dokploy, secrets)
+            if retire is not None and d.pr_number is not None:  # the PR's Vault identity (entity, token role)
+                retire(d.pr_number)
+                report.deleted[d.stack].append(f"Vault identity of PR #{d.pr_number}")
         except Exception as exc:  # the state stays, so the next run retries
             report.failures[d.stack] = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
             continue

@@ -32,6 +32,7 @@ from ops import pulumi_cli, stacks
 
 PASSPHRASE = "passphrase"
 REVIEWERS_KEY = "financeReport:productionReviewers"
+RELEASE_APP_KEY = "financeReport:releaseAppId"
 _FILE_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 _NO_STACK = re.compile(r"no stack named '[^']*' found")
 
@@ -137,44 +138,74 @@ def _shape(stack: str) -> Environment:
     return stacks.environment(stack, tag)
 
 
-def needs_reviewers(env: Environment) -> bool:
-    """Whether this stack creates a GitHub environment with required reviewers (production's gate)."""
+@dataclass(frozen=True)
+class OwnerNeeds:
+    """What a stack's GitHub side refuses to run without (components/github.py GithubArgs.validate)."""
+
+    reviewers: bool  # it creates production's environment, whose required reviewers it sets
+    release_app: bool  # it owns main's and the release tags' rulesets, which name the release GitHub App
+
+
+def owner_needs(env: Environment) -> OwnerNeeds:
     from components.github import plan_for
 
-    return env.managers.github and any(spec.reviewed for spec in plan_for(env).environments)
+    if not env.managers.github:
+        return OwnerNeeds(reviewers=False, release_app=False)
+    plan = plan_for(env)
+    return OwnerNeeds(reviewers=any(spec.reviewed for spec in plan.environments), release_app=plan.owns_main_protection)
 
 
 def init_stack(
-    stack: str, reviewers: Sequence[str] = (), teams: Sequence[str] = (), cwd: Path = stacks.REPO
+    stack: str,
+    reviewers: Sequence[str] = (),
+    teams: Sequence[str] = (),
+    release_app_id: str = "",
+    cwd: Path = stacks.REPO,
 ) -> list[str]:
     """The admin's one-time step for a long-lived stack; returns one line per thing done (to commit after)."""
     env = _shape(stack)
     if env.is_ephemeral:
         raise ConfigError(f"stack {stack} is a PR stack: its workflow creates and opens it; init only long-lived ones")
-    configured = _has_key(cwd / f"Pulumi.{stack}.yaml")
-    if needs_reviewers(env) and not configured and not (reviewers or teams):
-        # Before any change: the stack's program refuses to run without them.
+    if secrets_provider(stack) == PASSPHRASE:
         raise ConfigError(
-            f"stack {stack} creates production's GitHub environment and needs {REVIEWERS_KEY}; run "
-            f"`make init-stack STACK={stack} REVIEWERS=<github login>[,<login>...]` (or REVIEWER_TEAMS=<team slug>)"
+            f"stack {stack} keeps its secrets with a passphrase and `make up` creates it; "
+            "init-stack is for staging and production"
+        )
+    if release_app_id and not (release_app_id.isdigit() and int(release_app_id) > 0):
+        raise ConfigError(f"RELEASE_APP_ID={release_app_id!r} is not a GitHub App id (a positive number)")
+    needs, path = owner_needs(env), cwd / f"Pulumi.{stack}.yaml"
+    missing = []
+    if needs.reviewers and not (reviewers or teams or _has_key(path, REVIEWERS_KEY)):
+        missing.append((REVIEWERS_KEY, "REVIEWERS=<github login>[,<login>...] (or REVIEWER_TEAMS=<team slug>)"))
+    if needs.release_app and not (release_app_id or _has_key(path, RELEASE_APP_KEY)):
+        missing.append((RELEASE_APP_KEY, "RELEASE_APP_ID=<the release GitHub App's id, docs/security.md>"))
+    if missing:  # before any change: the stack's program refuses to run without them
+        raise ConfigError(
+            f"stack {stack} needs {' and '.join(k for k, _ in missing)}; run "
+            f"`make init-stack STACK={stack} {' '.join(a for _, a in missing)}`"
         )
     done = [f"{ensure_stack(stack, cwd)}: stack {stack} on {secrets_provider(stack)}"]
+    values = []
     if reviewers or teams:
-        _run("config", "rm", "--stack", stack, REVIEWERS_KEY, cwd=cwd, allow=("not found", "key not found"))
-        values = [f"{REVIEWERS_KEY}.users[{i}]={who}" for i, who in enumerate(reviewers)]
+        _run("config", "rm", "--stack", stack, "--path", REVIEWERS_KEY, cwd=cwd, allow=("not found",))
+        values += [f"{REVIEWERS_KEY}.users[{i}]={who}" for i, who in enumerate(reviewers)]
         values += [f"{REVIEWERS_KEY}.teams[{i}]={who}" for i, who in enumerate(teams)]
-        _run("config", "set-all", "--stack", stack, "--path", *(a for v in values for a in ("--plaintext", v)), cwd=cwd)
         done.append(f"set {REVIEWERS_KEY}: users {list(reviewers)}, teams {list(teams)}")
+    if release_app_id:
+        values.append(f"{RELEASE_APP_KEY}={release_app_id}")
+        done.append(f"set {RELEASE_APP_KEY}: {release_app_id}")
+    if values:
+        _run("config", "set-all", "--stack", stack, "--path", *(a for v in values for a in ("--plaintext", v)), cwd=cwd)
     done.append(f"now commit Pulumi.{stack}.yaml")
     return done
 
 
-def _has_key(path: Path) -> bool:
+def _has_key(path: Path, key: str) -> bool:
     doc = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
-    return REVIEWERS_KEY in (doc.get("config") or {})
+    return key in (doc.get("config") or {})
 
 
 def _run(*args: str, cwd: Path, allow: tuple[str, ...] = ()) -> None:
-    res = pulumi_cli.run(*args, cwd=cwd)
+    res = pulumi_cli.run(*args, cwd=cwd, secrets=True)  # these create or open the stack's secrets provider
     if res.code != 0 and not any(a in res.output for a in allow):
         raise RuntimeError(f"pulumi {' '.join(args[:2])} failed: {res.output.strip().splitlines()[-1:]}")

@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.compose.policy import DOCKER_SOCKET, host_access
-from components.environment import ComposePolicy, ConfigError, compose_policy_of, data_protected
+from components.environment import (
+    DEFAULT_AGENT_CREDENTIALS_DIR,
+    ComposePolicy,
+    ConfigError,
+    compose_policy_of,
+    data_protected,
+)
 
 _DATA_COMPOSE = re.compile(r"-(postgres|redis)$")
 _IMAGE_LINE = re.compile(r"^\s*image:\s*['\"]?(?P<ref>[^\s'\"]+)", re.MULTILINE)
@@ -51,7 +57,8 @@ def unpinned_app_images(props: Mapping[str, Any], repository_prefix: str) -> lis
 def compose_host_access(urn: str, resource_type: str, name: str, props: Mapping[str, Any]) -> list[str]:
     """Host access a Dokploy compose asks for, in a stack whose model enforces the compose policy.
 
-    The pack cannot see stack config (`dataPath`), so a data compose (postgres, redis) may bind host
+    The pack cannot see stack config (`dataPath`, `vaultAgentCredentialsDir`: the default directory is
+    allowed), so a data compose (postgres, redis) may bind host
     directories for its data; the Docker socket and every other kind of host access stay refused for it.
     """
     text = props.get("compose_file")
@@ -61,7 +68,7 @@ def compose_host_access(urn: str, resource_type: str, name: str, props: Mapping[
         enforced = compose_policy_of(stack_of(urn)) is ComposePolicy.ENFORCE
     except ConfigError:
         return []
-    findings = host_access(text)
+    findings = host_access(text, (DEFAULT_AGENT_CREDENTIALS_DIR,))  # the vault-agents' secret_id files
     if _DATA_COMPOSE.search(name):
         findings = [f for f in findings if "mounts the host path" not in f or DOCKER_SOCKET in f]
     return findings if enforced else []

@@ -120,10 +120,18 @@ case "${1:-}" in
     pulumi destroy --stack "$stack" --yes "${progress[@]}"
     if [ "$(model "$stack" is_ephemeral)" = True ]; then
       pulumi stack rm "$stack" --yes --non-interactive >/dev/null
-      "$root/.venv/bin/python" -c 'import hvac, os, sys
-hvac.Client(url=os.environ["VAULT_ADDR"], token=open(sys.argv[1]).read().strip()).auth.token.revoke_self()' \
-        "$VAULT_TOKEN_FILE" && rm -f "$VAULT_TOKEN_FILE"
-      echo "local-stack: stack $stack removed (state, Pulumi.$stack.yaml, its Vault token)"
+      # Its Vault identity goes too: the stack token (revoked with this machine's root token: a PR's own
+      # policy cannot) and what the bootstrap admitted for the PR (entity, aliases, token role).
+      "$root/.venv/bin/python" - "$VAULT_TOKEN_FILE" "$root/.local/openbao/root-token" <<'PY'
+import os, sys
+import hvac
+token, root = (open(path).read().strip() for path in sys.argv[1:3])
+hvac.Client(url=os.environ["VAULT_ADDR"], token=root).auth.token.revoke(token)
+PY
+      rm -f "$VAULT_TOKEN_FILE"
+      "$root/.venv/bin/python" -m ops.vault_bootstrap --retire-pr "$(model "$stack" pr_number)" \
+        --openbao-dir "$root/.local/openbao" >/dev/null
+      echo "local-stack: stack $stack removed (state, Pulumi.$stack.yaml, its Vault token and identity)"
     fi
     ;;
   outputs)

@@ -1,9 +1,9 @@
 """The compose policy: a compose must not ask for the host it runs on.
 
 Refused: `privileged`, `cap_add`, `devices`, `security_opt`, host network/pid/ipc/userns namespaces,
-bind mounts of host paths (the Docker socket above all), and local volumes that bind a host directory.
-The one exception is the environment's own `data_path` (staging's and production's database directories,
-as the seed had them).
+bind mounts of host paths (the Docker socket above all), local volumes that bind a host directory, and
+secrets/configs read from host files. The exceptions are the environment's own `data_path` (database
+directories, as the seed had them) and its vault-agents' credential directory.
 
 How strict is the environment model's (`Environment.compose_policy`): staging, production and local
 ENFORCE (refused before anything changes, in code from main); a PR run is ADVISORY (a warning), because a
@@ -67,6 +67,11 @@ def host_access(text: str, allowed_paths: tuple[str, ...] = ()) -> list[str]:
             source = _bind_source(volume)
             if source is not None and not _allowed(source, allowed_paths):
                 out.append(f"service {name} mounts the host path {source}")
+    for section in ("secrets", "configs"):  # `file:` reads a host file into the service
+        for name, item in (doc.get(section) or {}).items():
+            source = str(item.get("file") or "") if isinstance(item, Mapping) else ""
+            if source and not _allowed(source, allowed_paths):
+                out.append(f"{section.removesuffix('s')} {name} reads the host file {source}")
     for name, vol in (doc.get("volumes") or {}).items():
         opts = (vol.get("driver_opts") or {}) if isinstance(vol, Mapping) else {}
         device = str(opts.get("device") or "(unnamed)")
@@ -75,9 +80,17 @@ def host_access(text: str, allowed_paths: tuple[str, ...] = ()) -> list[str]:
     return out
 
 
+def allowed_host_paths(env: Environment) -> tuple[str, ...]:
+    """The host paths an environment's own composes may use: its data directory, its agents' credentials."""
+    from components.environment import AgentAuth
+
+    paths = (env.data_path,) if env.data_path else ()
+    return paths + ((env.agent_credentials_dir,) if env.agent_auth is AgentAuth.HOST_FILE else ())
+
+
 def check(env: Environment, files: Iterable[tuple[str, str]], warn: Callable[[str], None] | None = None) -> list[str]:
     """(compose name, text) pairs against the policy: raise where enforced, else warn and return the findings."""
-    allowed = (env.data_path,) if env.data_path else ()
+    allowed = allowed_host_paths(env)
     findings = [f"{name}: {f}" for name, text in files for f in host_access(text, allowed)]
     if findings and env.compose_policy is ComposePolicy.ENFORCE:
         raise ComposePolicyError(

@@ -62,7 +62,10 @@ def test_up_converges_under_faults_without_duplicates(tmp_path: Path, dokploy: L
     assert proc.returncode == 0, f"did not converge in 3 runs:\n{proc.stdout}\n{proc.stderr}"
     assert objects(dokploy) == EXPECTED
     faults = dokploy.counters()["by_outcome"]
-    assert sum(n for outcome, n in faults.items() if outcome != "ok") >= 5, faults  # faults really happened
+    # Faults really happened, lost answers to committed writes among them (how many depends on how many calls a
+    # run makes, which the provider keeps small).
+    assert sum(n for outcome, n in faults.items() if outcome != "ok") >= 3, faults
+    assert faults.get("committed_then_dropped", 0) >= 1, faults
 
     dokploy.set_knobs(error_rate=0, drop_rate=0, timeout_rate=0, commit_drop_rate=0)
     run.preview("--expect-no-changes")

@@ -14,14 +14,21 @@ from pathlib import Path
 import pytest
 
 from components.environment import environment_for
-from components.github import READONLY_ENVIRONMENT, REAPER_ENVIRONMENT, GithubArgs, GithubConfigError, preflight
+from components.github import (
+    ADMISSION_ENVIRONMENT,
+    READONLY_ENVIRONMENT,
+    REAPER_ENVIRONMENT,
+    GithubArgs,
+    GithubConfigError,
+    preflight,
+)
 from tests.github.mocking import Recorder, run
 from tests.github.program import OWNER, RELEASE_APP_ID, REPOSITORY, REVIEWERS, stack_program
 
 ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
 POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
-PROTECTED = ("staging", "production", READONLY_ENVIRONMENT, REAPER_ENVIRONMENT)
+PROTECTED = ("staging", "production", READONLY_ENVIRONMENT, REAPER_ENVIRONMENT, ADMISSION_ENVIRONMENT)
 
 
 @pytest.fixture

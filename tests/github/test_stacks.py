@@ -85,6 +85,8 @@ def test_staging_owns_the_gates_and_mains_protection(plugins: Path) -> None:
         ("environment", "staging-preview"),  # PR previews: no branch policy, decrypt-only Vault role
         ("environment", "pr-reaper"),
         ("policy", "pr-reaper", "branch", "main"),
+        ("environment", "pr-admission"),
+        ("policy", "pr-admission", "branch", "main"),
         ("variable", "staging", STACK_VARIABLE, "staging"),
         ("variable", "staging", URL_VARIABLE, "https://report-staging.zitian.party"),
         ("ruleset", "main (finance-report)"),

@@ -70,8 +70,9 @@ def test_dashboard_shows_each_compose_and_its_latest_deployment(local_up: LocalU
         assert dashboard.deployments()[0] == (latest["deploymentId"], "done"), name
         assert "simulated, no container is run" in dashboard.section("deployments")
         assert "services:" in dashboard.section("compose-file")
-        env = dashboard.section("env")
-        assert re.search(r"VAULT_APP_TOKEN\s+•••• hidden", env), name  # the compose's one env value, masked
+        env_text = local_up.clone.api("compose.one", composeId=compose_id)["env"] or ""
+        for variable in re.findall(r"^([A-Z_]*TOKEN[A-Z_]*)=", env_text, re.M):  # a token in its env is masked
+            assert re.search(rf"{variable}\s+•••• hidden", dashboard.section("env")), (name, variable)
     dashboard.open(f"/compose/{composes['app']}")
     assert "finance_report-backend:local" in dashboard.section("compose-file")
     assert "report-local.localhost.localdomain" in dashboard.section("domains")

@@ -7,6 +7,7 @@ whole: its Dokploy objects, its Vault secrets, its stack, config and token; `loc
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.vault.authority import pr_entity
 from tests.local.browser import Dashboard
 from tests.local.conftest import LocalUp, make
 from tests.stacks.clone import Clone, environment_objects
@@ -49,6 +51,10 @@ def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, 
     assert dashboard.latest_in_row(compose_id) == (latest["deploymentId"], "done")
     assert HOST in dashboard.compose_row(compose_id).text
     dashboard.shot("06-overview-with-pr-7")
+    dashboard.open(f"/compose/{compose_id}")  # a PR compose's env carries its own Vault token: masked
+    assert "VAULT_APP_TOKEN=" in (clone.api("compose.one", composeId=compose_id)["env"] or "")
+    assert re.search(r"VAULT_APP_TOKEN\s+•••• hidden", dashboard.section("env"))
+    dashboard.shot("07-compose-pr-7")
     assert_no_leak("\n".join(dashboard.pages), local_up.secrets(("local", "pr-7")), "the dashboard's pages")
 
     make(clone, "destroy", "STACK=pr-7")
@@ -58,6 +64,7 @@ def test_make_up_and_destroy_stack_pr_7_on_the_local_servers(local_up: LocalUp, 
     assert clone.vault_envs() == {"local"}
     assert not (clone.root / "Pulumi.pr-7.yaml").exists()
     assert not (clone.openbao_dir / "stack-pr-7.token").exists()
+    assert clone.vault().read("identity/entity/name/" + pr_entity(7)) is None  # its Vault identity is retired
     stacks = clone.pulumi("stack", "ls", "--json", env=clone.stack_env()).stdout
     assert '"pr-7"' not in stacks and '"local"' in stacks
 

@@ -2,3 +2,4 @@
 
 from tests.ops.stub_site import site  # noqa: F401  (fixture)
 from tests.support.dokploy import dokploy_server  # noqa: F401  (fixture)
+from tests.support.openbao import openbao, running_openbao  # noqa: F401  (fixtures)

@@ -29,7 +29,10 @@ JOB_ENV = {
 def test_state_commands_get_the_backend_and_nothing_else() -> None:
     kept: tuple[str, ...] = ("PATH", "HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE")
     kept += ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    assert pulumi_cli.child_env(program=False, source=JOB_ENV) == {k: JOB_ENV[k] for k in kept}
+    assert pulumi_cli.child_env(program=False, secrets=False, source=JOB_ENV) == {k: JOB_ENV[k] for k in kept}
+    # opening a stack's secrets (hashivault://) adds the Vault address and token, nothing else
+    opening = pulumi_cli.child_env(program=False, secrets=True, source=JOB_ENV)
+    assert set(opening) - set(kept) == {"VAULT_ADDR", "VAULT_TOKEN"}
 
 
 def test_program_runs_get_the_program_credentials_but_never_the_environments_token_or_oidc() -> None:

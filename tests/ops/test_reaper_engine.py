@@ -152,6 +152,7 @@ def test_a_pickle_planted_in_pr_state_never_runs_when_the_reaper_reaps_the_stack
     state_file = tmp_path / "deployment.json"
     state_file.write_text(json.dumps(deployment))
     cli.run("stack", "import", "--stack", "pr-7", "--file", str(state_file))
+    (cli.workdir / "Pulumi.pr-7.yaml").unlink(missing_ok=True)  # the reaper's fresh checkout has no PR stack file
 
     # The reaper job, as reaper.yml runs it (main's code), holding the environments admin token.
     env = pulumi_env(home=cli.home, state_dir=cli.state_dir, passphrase="finance-report-tests")

@@ -104,6 +104,10 @@ class GitHubStandIn:
         self.reviewers: dict[str, Callable[[RunContext, dict[str, bytes]], bool]] = {}
         self.tamper: Callable[[str, str, bytes], bytes] | None = None
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        # The release GitHub App (components/github.py): its JWT buys installation tokens, and it is the only
+        # actor the `v*` tag ruleset lets create release tags.
+        self.app_id, self.app_login = "424242", "finance-report-release[bot]"
+        self.app_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -118,6 +122,31 @@ class GitHubStandIn:
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode()
         )
+
+    @property
+    def app_private_key_pem(self) -> str:
+        return self.app_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+    def _app(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any, str] | None:
+        """The two App calls `ops app-token` makes, authenticated by the App's JWT; None: not an App call."""
+        auth = headers.get("Authorization") or headers.get("authorization") or ""
+        if not auth.startswith("Bearer ey"):
+            return None
+        try:
+            claims = pyjwt.decode(auth.split(" ", 1)[1], self.app_key.public_key(), algorithms=["RS256"])
+        except pyjwt.PyJWTError:
+            return 401, {"message": "A JSON web token could not be decoded"}, "application/json"
+        if str(claims.get("iss")) != self.app_id:
+            return 401, {"message": "Integration not found"}, "application/json"
+        if method == "GET" and path == f"/repos/{self.repository}/installation":
+            return 200, {"id": 77, "app_id": int(self.app_id)}, "application/json"
+        if method == "POST" and path == "/app/installations/77/access_tokens":
+            token = f"ghs_app_{uuid.uuid4().hex}"
+            self.tokens[token] = self.app_login
+            return 201, {"token": token, "permissions": {"contents": "write"}}, "application/json"
+        return 404, {"message": "Not Found"}, "application/json"
 
     def add_token(self, token: str, login: str) -> None:
         self.tokens[token] = login
@@ -187,6 +216,8 @@ class GitHubStandIn:
             data = self.tamper(m[1], m[2], raw) if self.tamper else raw
             self.state.artifacts.setdefault(m[1], {})[m[2]] = data
             return 201, {"ok": True}, "application/json"
+        if (app := self._app(method, path, headers)) is not None:
+            return app
         who = self._who(headers)
         if who is None:
             return 401, {"message": "Bad credentials"}, "application/json"
@@ -302,6 +333,10 @@ class GitHubStandIn:
             return (200, env) if env else (404, {"message": "Not Found"})
         if rest == "/git/refs" and method == "POST":
             ref, sha = body["ref"], body["sha"]
+            if ref.startswith("refs/tags/v") and who != self.app_login:  # the tag ruleset's only bypass actor
+                return 422, {
+                    "message": "Repository rule violations found: Cannot create ref due to creations being restricted."
+                }
             proc = subprocess.run(
                 ["git", "--git-dir", str(self.origin), "update-ref", ref, sha, ""], capture_output=True, text=True
             )

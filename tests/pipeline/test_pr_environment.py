@@ -40,6 +40,10 @@ class PullRequest:
         if action == "closed":
             self.world.github.state.pulls[self.number]["state"] = "closed"
         event = pull_request(action, self.number, head=self.head, base_sha=self.world.sha("main"))
+        if action != "closed":  # pr-target.yml (main's code) admits the PR's Vault identity first
+            main = self.world.sha("main")
+            admit = self.world.run("pr-target.yml", "pull_request_target", event, sha=main, ref="refs/heads/main")
+            assert admit.jobs == {"admit": "success", "reap": "skipped"}, admit.explain()
         return self.world.run(workflow, "pull_request", event, sha=self.merge, ref=f"refs/pull/{self.number}/merge")
 
     def environment(self) -> dict[str, Any] | None:
@@ -56,7 +60,8 @@ class PullRequest:
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
     (compose,) = env["compose"]
     text = str(compose.get("composeFile") or "")
-    return f"{IMAGE}-backend:{tag}" in text and f"{IMAGE}-frontend:{tag}" in text
+    # PR images live in the PR packages, never the release ones
+    return f"{IMAGE}-preview-backend:{tag}" in text and f"{IMAGE}-preview-frontend:{tag}" in text
 
 
 def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world: World) -> None:
@@ -67,7 +72,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha1 = pr.push({"docs/pr-7.md": "first change\n"}, "first change")
     tag1 = f"pr-7-{sha1[:7]}"
     opened = pr.event("opened")
-    assert opened.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, opened.explain()
+    assert opened.jobs == {"images": "success", "deploy": "success"}, opened.explain()
     assert world.image_digest(f"{IMAGE}-backend", tag1) and world.image_digest(f"{IMAGE}-frontend", tag1)
     env = pr.environment()
     assert env is not None and _runs_tag(env, tag1), world.composes()
@@ -86,7 +91,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha2 = pr.push({"docs/pr-7.md": "second change\n"}, "second change")
     tag2 = f"pr-7-{sha2[:7]}"
     synced = pr.event("synchronize")
-    assert synced.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, synced.explain()
+    assert synced.jobs == {"images": "success", "deploy": "success"}, synced.explain()
     env2 = pr.environment()
     assert env2 is not None and _runs_tag(env2, tag2) and not _runs_tag(env2, tag1)
     assert env2["environmentId"] == env["environmentId"]
@@ -94,17 +99,18 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     (comment,) = pr.comments()
     assert comment["edits"] == 1 and sha2 in comment["body"] and sha1 not in comment["body"]
 
-    # -- closed: destroyed, stack removed, comment updated
-    closed = pr.event("closed")
-    assert closed.jobs == {"images": "skipped", "deploy": "skipped", "destroy": "success"}, closed.explain()
+    # -- closed: pr-target.yml (main's code) dispatches the reaper for pr-7; the dispatched run reaps the
+    # stack through the APIs, never running the engine on the PR-written state (docs/security.md)
+    world.github.state.pulls[7]["state"] = "closed"
+    inputs = {"inputs": {"stack": "pr-7", "delete-orphans": False, "dry-run": False}}
+    reaped = world.run("reaper.yml", "workflow_dispatch", inputs, sha=world.sha("main"), ref="refs/heads/main")
+    assert reaped.jobs == {"reap": "success"}, reaped.explain()
     assert pr.environment() is None
     assert "pr-7" not in world.stacks("preview")
-    (comment,) = pr.comments()
-    assert "destroyed and its stack removed" in comment["body"] and comment["edits"] == 2
 
     # -- reopened: recreated from scratch at the same commit
     reopened = pr.event("reopened")
-    assert reopened.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, reopened.explain()
+    assert reopened.jobs == {"images": "success", "deploy": "success"}, reopened.explain()
     env3 = pr.environment()
     assert env3 is not None and _runs_tag(env3, tag2)
     assert env3["environmentId"] != env["environmentId"]  # a new environment, not a leftover
@@ -122,13 +128,13 @@ def test_a_pr_whose_first_up_failed_recovers_on_the_next_push(deploying_world: W
         failed = pr.event("opened")
     finally:
         world.dokploy.set_knobs(deploy_outcome="done")
-    assert failed.jobs == {"images": "success", "deploy": "failure", "destroy": "skipped"}, failed.explain()
+    assert failed.jobs == {"images": "success", "deploy": "failure"}, failed.explain()
     (comment,) = pr.comments()
     assert "deployment failed" in comment["body"]
 
     sha = pr.push({"docs/pr-8.md": "a fix\n"}, "next push")
     recovered = pr.event("synchronize")
-    assert recovered.jobs == {"images": "success", "deploy": "success", "destroy": "skipped"}, recovered.explain()
+    assert recovered.jobs == {"images": "success", "deploy": "success"}, recovered.explain()
     env = pr.environment()
     assert env is not None and _runs_tag(env, f"pr-8-{sha[:7]}") and env["compose"][0]["composeStatus"] == "done"
     (comment,) = pr.comments()
@@ -149,7 +155,7 @@ def test_the_reaper_removes_the_stack_of_a_pr_closed_without_its_close_run(deplo
 
     main = world.sha("main")
     reap = world.run("reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main")
-    assert reap.jobs == {"reap": "success"}, reap.explain()
+    assert reap.jobs == {"reap": "success"}, reap.explain()  # through the APIs, then `stack rm --force`
     assert closed.environment() is None and "pr-9" not in world.stacks("preview")
     assert ("pr-9", "environments-admin") in world.github.state.deleted_environments
     assert kept.environment() is not None and "pr-10" in world.stacks("preview")

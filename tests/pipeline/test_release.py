@@ -17,7 +17,7 @@ import pytest
 from components.environment import PROJECT
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import push
-from tests.pipeline.github_api import BOT, RunContext
+from tests.pipeline.github_api import RunContext
 from tests.pipeline.world import World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1500)]
@@ -40,12 +40,7 @@ def released(world: World) -> dict[str, Any]:
 
 def test_a_push_to_main_deploys_staging_and_cuts_the_next_release(world: World, released: dict[str, Any]) -> None:
     run, sha, tag = released["run"], released["sha"], released["tag"]
-    assert run.jobs == {
-        "images": "success",
-        "deploy": "success",
-        "release": "success",
-        "production-preview": "success",
-    }, run.explain()
+    assert run.jobs == {"images": "success", "deploy": "success", "release": "success"}, run.explain()
     # staging runs the commit's images, on the staging server, in the project the staging stack owns
     staging = world.composes(PROJECT, world.dokploy).get("staging")
     assert staging is not None, world.composes(PROJECT, world.dokploy)
@@ -54,16 +49,15 @@ def test_a_push_to_main_deploys_staging_and_cuts_the_next_release(world: World, 
     assert f"{IMAGE}-backend:{tag}" in _images(staging)
     assert ("report-staging.zitian.party", "/api/health", 200) in world.edge.app.hits
     assert "staging" in world.stacks("staging")
-    # the release: the bot tagged the commit v0.0.1, and both images carry it with the same digests
-    assert ("refs/tags/v0.0.1", sha, BOT) in world.github.state.refs_created
+    # the release: the release App (the tag ruleset's only bypass actor) tagged the commit v0.0.1, and both
+    # images carry it with the same digests
+    assert ("refs/tags/v0.0.1", sha, world.github.app_login) in world.github.state.refs_created
     assert world.sha("refs/tags/v0.0.1") == sha
     for component in ("backend", "frontend"):
         built = world.image_digest(f"{IMAGE}-{component}", tag)
         assert built and world.image_digest(f"{IMAGE}-{component}", "v0.0.1") == built
         assert world.image_digest(f"{IMAGE}-{component}", "staging") == built
-    # production was previewed at the release, read-only: nothing exists on production yet
-    preview = run.job_log("production-preview")
-    assert "Previewing update (production)" in preview and "v0.0.1" in preview, preview[-3000:]
+    # nothing exists on production yet: its plan is production.yml's first job, started by the App's tag
     assert "production" not in world.composes(PROJECT, world.dokploy)
 
 

@@ -15,6 +15,7 @@ workflow file under act, with the repository's variables and secrets as GitHub w
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -175,6 +176,9 @@ class World:
         return {
             "VAULT_ADDR": self.openbao.address,
             "DOKPLOY_URL": self.pr_dokploy.url,
+            "DOKPLOY_PREVIEW_URL": self.pr_dokploy.url,  # PR environments on their own Dokploy instance
+            "RELEASE_APP_ID": self.github.app_id,
+            "GHCR_PUSH_USERNAME": "release-pusher",
             "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
             "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
             "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
@@ -190,6 +194,11 @@ class World:
             "DOKPLOY_OBSERVER_API_KEY": OBSERVER_KEY,
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
+            "GH_READONLY_TOKEN": "readonly-token",
+            # base64: act's env files take no multi-line values (ops app-token accepts either form)
+            "RELEASE_APP_PRIVATE_KEY": base64.b64encode(self.github.app_private_key_pem.encode()).decode(),
+            "GHCR_PUSH_TOKEN": RELEASE_PUSH_TOKEN,
+            "DOKPLOY_STAGING_OBSERVER_API_KEY": OBSERVER_KEY,
         }
 
     # ---- running a workflow ----------------------------------------------------------------------
@@ -397,12 +406,16 @@ def _installation_config(dokploy_url: str, vault_address: str) -> dict[str, str]
     return out
 
 
+RELEASE_PUSH_TOKEN = "release-push-token"  # the `staging` environment's push credential for the release packages
+
+
 @contextlib.contextmanager
 def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
     token = "ghs_" + secrets.token_hex(18)
     users: dict[str, tuple[str, tuple[str, ...]]] = {
         ACTOR: (token, ("pull", "push")),
         "admin": ("admin-password", ("pull",)),
+        "release-pusher": (RELEASE_PUSH_TOKEN, ("pull", "push")),  # staging's GHCR_PUSH_TOKEN
     }
     with contextlib.ExitStack() as stack:
         dokploy = stack.enter_context(running_server(root / "dokploy", knobs={"deploy_duration_ms": 100}))
@@ -414,6 +427,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github.add_token(token, BOT)
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
+        github.add_token("readonly-token", "repository-reader")
         app = SimulatedApp([dokploy, pr_dokploy], _image_exists(registry))
         edge = Edge(root / "edge", app, "zitian.party").start()
         stack.callback(edge.stop)

@@ -4,12 +4,15 @@ Dokploy instance for PRs is what keeps PR composes off the production host (docs
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from components.compose import policy, templates
 from components.compose.policy import ComposePolicyError, host_access
 from components.environment import ComposePolicy, environment_for
 from policy.rules import compose_host_access
+from tests.support.pulumi_cli import copy_repo_program, pulumi_available
 
 HOSTILE = """
 services:
@@ -26,6 +29,8 @@ services:
         source: /
         target: /host
       - data:/data
+secrets:
+  shadow: {file: /etc/shadow}
 volumes:
   data: {}
   sneaky:
@@ -43,6 +48,7 @@ def test_every_way_of_asking_for_the_host_is_found() -> None:
         "service backend shares the host's pid namespace",
         "service backend mounts the host path /var/run/docker.sock",
         "service backend mounts the host path /",
+        "secret shadow reads the host file /etc/shadow",
         "volume sneaky binds the host path /etc",
     ]
 
@@ -112,3 +118,46 @@ def test_the_policy_pack_enforces_it_where_the_model_does() -> None:
     data = {"compose_file": "services:\n  pg:\n    image: x\n    volumes: ['/data/pg:/d', '/run/docker.sock:/s']\n"}
     found = compose_host_access(urn.format("staging", "p"), "financeReport:dokploy:Compose", "staging-postgres", data)
     assert found == ["service pg mounts the host path /run/docker.sock"]
+
+
+@pytest.mark.parametrize(("stack", "tag"), [("staging", "sha-abc1234"), ("production", "v1.2.3")])
+def test_the_policy_pack_passes_the_shipped_composes(stack: str, tag: str) -> None:
+    from components.compose.render import plan
+    from components.compose.templates import Images
+
+    for f in plan(environment_for(stack, {"imageTag": tag}), Images("b", "f")):
+        urn = f"urn:pulumi:{stack}::finance-report::financeReport:dokploy:Compose::{stack}-{f.name}"
+        assert (
+            compose_host_access(urn, "financeReport:dokploy:Compose", f"{stack}-{f.name}", {"compose_file": f.text})
+            == []
+        )
+
+
+@pytest.mark.engine
+def test_a_staging_up_with_the_real_cli_stops_before_registering_anything(tmp_path: Path) -> None:
+    """The same refusal through the engine: a copy of the program whose app template was changed to ask
+    for the host (what a merged PR could carry); `pulumi up --stack staging` fails with one line and
+    registers nothing (it never reaches Dokploy, Vault or GitHub, none of which this test provides)."""
+    if not pulumi_available():
+        pytest.skip("run `make setup` to build .tools/bin/pulumi")
+    cli = copy_repo_program(tmp_path)
+    templates_py = cli.workdir / "components" / "compose" / "templates.py"
+    text = templates_py.read_text()
+    volumes = '"volumes": [f"{SECRETS_VOLUME}:/secrets:ro"]'
+    hook = f'        {volumes},\n        "healthcheck": _healthcheck(backend_health_test'
+    assert hook in text, "the app template changed; update this test's hook"
+    socket = '"/var/run/docker.sock:/run/d.sock"'
+    asking = f'"privileged": True,\n        "volumes": [f"{{SECRETS_VOLUME}}:/secrets:ro", {socket}]'
+    templates_py.write_text(text.replace(hook, hook.replace(volumes, asking), 1))
+    cli.run("stack", "init", "staging")
+    for key, value in {"financeReport:imageTag": "sha-abc1234", "financeReport:manageGithub": "false"}.items():
+        cli.run("config", "set", "--stack", "staging", key, value)
+    res = cli.up("staging", check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "stack staging refuses a compose that asks for the host (app: service backend sets privileged; " in out
+    assert "app: service backend mounts the host path /var/run/docker.sock" in out
+    assert "Traceback" not in out
+    deployment: dict = cli.export("staging")["deployment"]  # type: ignore[assignment]
+    resources = deployment.get("resources") or []
+    assert {r["type"] for r in resources} <= {"pulumi:pulumi:Stack"}, "something was registered"

@@ -40,11 +40,20 @@ class Job:
     env: dict[str, str]
     transcript: list[str] = field(default_factory=list)
 
-    def run(self, *args: str, check: bool = True, env: Mapping[str, str] | None = None, timeout: float = 300) -> Run:
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        unset: tuple[str, ...] = (),
+        timeout: float = 300,
+    ) -> Run:
         full = pulumi_env(home=self.home, state_dir=self.state, passphrase="", drop=("PULUMI_", "VAULT_", "DOKPLOY_"))
         del full["PULUMI_CONFIG_PASSPHRASE"]  # unset, as on a runner (even an empty one counts as set)
         full.update(self.env)
         full.update(env or {})
+        for name in unset:
+            full.pop(name, None)
         proc = subprocess.run(list(args), cwd=self.root, env=full, capture_output=True, text=True, timeout=timeout)
         run = Run(list(args), proc.returncode, proc.stdout + proc.stderr)
         self.transcript.append(run.output)

@@ -14,7 +14,8 @@ import yaml
 from components.environment import environment_for
 from tests.stacks.mocks import FAKE_DIGEST, MOCK_TOKEN, Recorder, Registered, run_program
 
-REVIEWERS = {"financeReport:productionReviewers": '{"users": [1234]}'}
+# What an owner stack's GitHub gates need: production's reviewers and the release App (the tag ruleset's bypass).
+REVIEWERS = {"financeReport:productionReviewers": '{"users": [1234]}', "financeReport:releaseAppId": "424242"}
 PREVIEW_PROJECT_ID = "preview-project-id"
 MAIN_PROJECT_ID = "main-project-id"
 

@@ -16,16 +16,13 @@ import pytest
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT
 from components.vault.authority import PREVIEW_GROUP, transit_key
-from components.vault.client import VaultClient
-from components.vault.connection import VaultConnection
 from dokploy_local.testing import LocalDokploy
 from ops import stacks
-from ops.vault_bootstrap import BootstrapOptions, bootstrap, ensure_stack_token
 from tests.stacks.checkouts import Job, Jobs, Run
 from tests.support.dokploy import call_api
-from tests.support.leaks import Secret, assert_no_leak
-from tests.support.openbao import OpenBao
+from tests.support.leaks import assert_no_leak
 from tests.support.pulumi_cli import pulumi_available
+from tests.vault.conftest import Authority
 
 pytestmark = [
     pytest.mark.engine,
@@ -34,26 +31,21 @@ pytestmark = [
 ]
 
 PROVIDER = f"hashivault://{transit_key(PREVIEW_GROUP)}"
+STACK = "pr-9"  # one of the PRs the authority fixture admits
 SHAS = ("1111111aaaa", "2222222bbbb", "3333333cccc")
 
 
 @pytest.fixture
-def jobs(tmp_path: Path, dokploy_server: LocalDokploy, running_openbao: OpenBao) -> Jobs:
-    """The admin's part (Vault bootstrap, the owner's preview project) and what every PR job is given."""
-    admin = VaultClient.connect(
-        VaultConnection(address=running_openbao.address), {"VAULT_TOKEN": running_openbao.root_token}
-    )
-    bootstrap(admin, BootstrapOptions(groups=(PREVIEW_GROUP,), jwt=None))
-    token_file = tmp_path / "pr-stacks.token"
-    # the identity PR 7's jobs' Vault login gives (its admitted entity); pr-8's test only opens a stack
-    ensure_stack_token(admin, PREVIEW_GROUP, token_file, pr_number=7)
+def jobs(tmp_path: Path, dokploy_server: LocalDokploy, authority: Authority) -> Jobs:
+    """What every PR job is given: the Vault login of the PR's `pull_request` job, the Dokploy key, and the
+    owner's preview project (the admin's part, with the Vault bootstrap and the PR's admission: `authority`)."""
     description = tag_description("previews", marker_for("finance-report", "staging", "Project", PREVIEW_PROJECT))
     call_api(dokploy_server, "project.create", {"name": PREVIEW_PROJECT, "description": description})
     env = {
         "DOKPLOY_URL": dokploy_server.url,
         "DOKPLOY_API_KEY": dokploy_server.api_key,
-        "VAULT_ADDR": running_openbao.address,
-        "VAULT_TOKEN": Secret(token_file.read_text().strip()),
+        "VAULT_ADDR": authority.address,
+        "VAULT_TOKEN": authority.login(STACK),  # a fresh login: the reaper's tests may revoke cached ones
     }
     return Jobs(tmp_path, env)
 
@@ -79,25 +71,32 @@ def wrapped_key(job: Job, stack: str) -> str:
     return key
 
 
-def test_a_failed_first_up_a_second_push_a_close_and_a_reopen_each_on_a_fresh_checkout(
+def test_a_cancelled_and_a_failed_push_a_recovery_a_close_and_a_reopen_each_on_a_fresh_checkout(
     jobs: Jobs, dokploy_server: LocalDokploy
 ) -> None:
-    stack = "pr-7"
+    stack = STACK
 
-    # Push 1: the Dokploy key is not set yet; `up` fails in the program's preflight, nothing is created.
-    first = jobs.new({"DOKPLOY_API_KEY": ""})
-    opened, up = deploy(first, stack, SHAS[0], check=False)
-    assert opened.output.strip() == f"created: stack {stack} on {PROVIDER}"
+    # Push 1 is superseded by push 2 (the workflow cancels the running deploy) right after opening the stack:
+    # it exists, with no update that `pulumi config refresh` could restore from.
+    cancelled = jobs.new()
+    assert cancelled.ops("open-stack", "--stack", stack).output.strip() == f"created: stack {stack} on {PROVIDER}"
+    key = wrapped_key(cancelled, stack)
+
+    # Push 2: the Dokploy key is not set yet; `up` fails in the program's preflight, nothing is created.
+    failing = jobs.new({"DOKPLOY_API_KEY": ""})
+    assert failing.history(stack) == []
+    opened, up = deploy(failing, stack, SHAS[0], check=False)
+    assert opened.output.strip() == f"restored: stack {stack} on {PROVIDER}"
+    assert wrapped_key(failing, stack) == key
     assert up.code != 0 and "DOKPLOY_API_KEY" in up.output, up.output[-3000:]
     assert composes(dokploy_server) == 0
-    key = wrapped_key(first, stack)
 
-    # Push 2, a new checkout: the stack file comes back from the state, and `up` recovers.
-    second = jobs.new()
-    opened, up = deploy(second, stack, SHAS[1])
+    # Push 3, a new checkout: the stack file comes back from the state again, and `up` recovers.
+    recovery = jobs.new()
+    opened, up = deploy(recovery, stack, SHAS[1])
     assert opened.output.strip() == f"restored: stack {stack} on {PROVIDER}"
-    assert second.stack_file(stack)["secretsprovider"] == PROVIDER and wrapped_key(second, stack) == key
-    outputs = second.pulumi("stack", "output", "--stack", stack, "--json").output
+    assert recovery.stack_file(stack)["secretsprovider"] == PROVIDER and wrapped_key(recovery, stack) == key
+    outputs = recovery.pulumi("stack", "output", "--stack", stack, "--json").output
     assert stacks.image_tag(stack, SHAS[1]) in outputs and composes(dokploy_server) == 1
 
     # What the workflow did before, on the next push: `stack select --create --secrets-provider` ignores
@@ -110,14 +109,12 @@ def test_a_failed_first_up_a_second_push_a_close_and_a_reopen_each_on_a_fresh_ch
     assert "secretsprovider" not in old.stack_file(stack)
 
     # Close: the destroy job's checkout (the base branch) restores the file, decrypts the state's secrets
-    # to destroy, removes the stack; after that there is nothing to open and nothing is written.
+    # to destroy, removes the stack (a stack that is gone: tests/ops/test_stack_files.py, `missing`).
     close = jobs.new()
     assert close.ops("open-stack", "--stack", stack, "--existing-only").output.startswith("restored:")
     close.pulumi("destroy", "--stack", stack, "--yes", "--skip-preview")
     close.pulumi("stack", "rm", stack, "--yes")
-    assert composes(dokploy_server) == 0
-    assert close.ops("open-stack", "--stack", stack, "--existing-only").output.strip() == f"missing: stack {stack}"
-    assert not (close.root / f"Pulumi.{stack}.yaml").exists()
+    assert composes(dokploy_server) == 0 and stack not in close.stacks()
 
     # Reopen: a new stack on the PR stacks' key, with a new data key.
     reopen = jobs.new()
@@ -125,23 +122,5 @@ def test_a_failed_first_up_a_second_push_a_close_and_a_reopen_each_on_a_fresh_ch
     assert opened.output.strip() == f"created: stack {stack} on {PROVIDER}"
     assert wrapped_key(reopen, stack) != key and composes(dokploy_server) == 1
 
-    every_job = "\n".join(t for j in (first, second, old, close, reopen) for t in j.transcript)
+    every_job = "\n".join(t for j in (cancelled, failing, recovery, old, close, reopen) for t in j.transcript)
     assert_no_leak(every_job, [jobs.env["VAULT_TOKEN"], dokploy_server.api_key], "the jobs' output")
-
-
-def test_a_job_cancelled_before_its_first_up_leaves_a_stack_the_next_push_opens(jobs: Jobs) -> None:
-    """A new push cancels the running deploy: the stack exists, its state has no update to refresh from."""
-    stack = "pr-8"
-    first = jobs.new()
-    assert first.ops("open-stack", "--stack", stack).output.startswith("created:")
-    # (cancelled here)
-    second = jobs.new()
-    assert second.history(stack) == []  # `pulumi config refresh` would have nothing to restore from
-    assert second.ops("open-stack", "--stack", stack).output.strip() == f"restored: stack {stack} on {PROVIDER}"
-    assert wrapped_key(second, stack) == wrapped_key(first, stack)
-    # The restored file encrypts and decrypts with the transit key, with no passphrase anywhere.
-    second.pulumi("config", "set", "--stack", stack, "--secret", "financeReport:probe", "opened-by-job-2")
-    assert second.pulumi("config", "get", "--stack", stack, "financeReport:probe").output.strip() == "opened-by-job-2"
-    # Opening again in the same checkout changes nothing.
-    assert second.ops("open-stack", "--stack", stack).output.strip() == f"unchanged: stack {stack} on {PROVIDER}"
-    assert wrapped_key(second, stack) == wrapped_key(first, stack)

@@ -152,3 +152,15 @@ def test_the_pr_admission_identity_cannot_grant_policies(authority: Authority) -
         )
     with pytest.raises(REFUSED):
         adm.write_data("identity/entity/name/finance_report-staging", data={"metadata": {"pr_number": "7"}})
+
+
+def test_the_pr_admission_identity_admits_a_pr(authority: Authority) -> None:
+    """What pr-target.yml's admit job does, as its own identity: PR 93's entity, aliases and token role."""
+    from components.vault.client import VaultClient
+    from components.vault.connection import VaultConnection
+    from ops.vault_bootstrap import admit_pr
+
+    adm = VaultClient.for_token(authority.login("pr-admission"), VaultConnection(address=authority.address))
+    changes = admit_pr(adm, 93)
+    assert {c.action for c in changes} >= {"created"}, changes
+    assert {c.action for c in admit_pr(adm, 93)} == {"unchanged"}  # a second run (a new push) changes nothing

@@ -21,8 +21,8 @@ def test_the_expected_workflows_exist() -> None:
     names = {p.name for p in WORKFLOW_FILES}
     assert names == {
         "ci.yml",
-        "pr-preview.yml",
         "pr-fork-notice.yml",
+        "pr-target.yml",
         "pr-environment.yml",
         "staging.yml",
         "production.yml",
@@ -50,8 +50,9 @@ def test_zizmor_reports_nothing_at_medium_or_above() -> None:
     assert "No findings to report" in proc.stdout + proc.stderr
 
 
-def test_the_only_zizmor_ignore_is_the_fork_notice_trigger() -> None:
-    """An inline ignore hides a finding: allow exactly one, on a workflow that runs no PR code."""
+def test_the_only_zizmor_ignores_are_the_pull_request_target_triggers() -> None:
+    """An inline ignore hides a finding: allow exactly the two `pull_request_target` triggers, on workflows
+    that run no PR code (tests/workflows/test_structure.py checks they check out nothing of the PR)."""
     ignores = [
         (p.name, line.strip())
         for p in [*WORKFLOW_FILES, *ACTION_FILES]
@@ -62,7 +63,12 @@ def test_the_only_zizmor_ignore_is_the_fork_notice_trigger() -> None:
         (
             "pr-fork-notice.yml",
             "pull_request_target: # zizmor: ignore[dangerous-triggers] no checkout, no PR code, a fixed comment only",
-        )
+        ),
+        (
+            "pr-target.yml",
+            "pull_request_target: # zizmor: ignore[dangerous-triggers] main's code only; "
+            "nothing of the PR is checked out or run",
+        ),
     ]
 
 
