@@ -520,7 +520,7 @@ def render(result: dict[str, Any]) -> str:
         f"engineers' work); {k['latency_ms']:.0f} ms added per Dokploy request, deployments of "
         f"{k['deploy_duration_ms']:.0f} ms; {result['runs']} runs per figure; {result['total_minutes']} min in all.",
         "",
-        "| figure | ours s (median, min-max) | floor s (engine + added) | ratio | reads | writes | path / needed |"
+        "| figure | ours s (median, min-max) | floor s (engine + added) | ratio | reads | writes | path / needed"
         " | first request s | deploy seen after s |",
         "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
