@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell init-stack bench
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell init-stack restore-drill bench
 
 # The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
 # local servers (`make up STACK=pr-7`).
@@ -104,3 +104,10 @@ init-stack: setup
 	  echo "make init-stack: set PULUMI_BACKEND_URL to the $(STACK) stack's backend (e.g. s3://...)" >&2; exit 2;; esac
 	$(PY) -m ops init-stack --stack "$(STACK)" --reviewers "$(REVIEWERS)" --teams "$(REVIEWER_TEAMS)" \
 	  --release-app-id "$(RELEASE_APP_ID)"
+
+# The restore drill (docs/data.md): the stack's newest database dump restored into a scratch PostgreSQL on
+# this machine, with the same pg-backup.sh its backup service runs. Needs VAULT_ADDR/VAULT_TOKEN that may read
+# the stack's postgres secret (the backup destination) and Debian's postgresql (`make test-setup` has it).
+restore-drill: setup
+	@test "$(STACK)" != local || { echo "make restore-drill: set STACK=staging or STACK=production" >&2; exit 2; }
+	$(PY) -m ops restore-drill --stack "$(STACK)" $(if $(KEY),--key "$(KEY)")

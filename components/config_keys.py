@@ -50,8 +50,9 @@ def nearest(key: str) -> str | None:
     then the name alone (a key set without our namespace, e.g. in the project's `finance-report:`)."""
     by_full = {k.lower(): k for k in ALL_KNOWN}
     by_name = {k.split(":", 1)[1].lower(): k for k in ALL_KNOWN}
-    for table, probe in ((by_full, key), (by_name, key.rpartition(":")[2])):
-        match = difflib.get_close_matches(probe.lower(), list(table), n=1, cutoff=0.75)
+    # Strict on the whole key: a shared namespace alone makes keys look alike (replicas ~ releaseAppId).
+    for table, probe, cutoff in ((by_full, key, 0.9), (by_name, key.rpartition(":")[2], 0.8)):
+        match = difflib.get_close_matches(probe.lower(), list(table), n=1, cutoff=cutoff)
         if match:
             return table[match[0]]
     return None

@@ -171,6 +171,30 @@ class DataServices:
 
 
 @dataclass(frozen=True)
+class Backups:
+    """What this environment backs up, when, and how much it keeps (docs/data.md).
+
+    On: the postgres compose's `backup` service dumps the database on `schedule` (cron, UTC) to the S3
+    destination in Vault (`BACKUP_S3_*` of the postgres secret) and keeps the newest `keep` dumps; the app
+    compose's `minio-mirror` copies the MinIO bucket there every `mirror_minutes`. Off: nothing of it exists.
+    """
+
+    enabled: bool
+    schedule: str = ""  # cron (5 fields, UTC) of the database dump
+    keep: int = 0  # dumps kept; older ones are deleted after each successful upload
+    mirror_minutes: int = 0  # how often the MinIO bucket is mirrored
+
+    def prefix(self, env_name: str, what: str) -> str:
+        """Where an environment's backups of `what` (postgres, minio) live in the destination bucket."""
+        return f"{env_name}/{what}"
+
+
+NO_BACKUPS = Backups(enabled=False)
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+
+
+@dataclass(frozen=True)
 class GithubSide:
     """What this stack's GitHub plan is made of (components/github.py `plan_for`)."""
 
@@ -224,6 +248,7 @@ class Environment:
     commit_tag_pattern: str | None
     agent_auth: AgentAuth  # how the vault-agent sidecars authenticate
     agent_credentials_dir: str  # HOST_FILE: the Dokploy host's directory of `<appName>.secret-id` files
+    backups: Backups
 
     def agent_secret_file(self, compose: str) -> str:
         """HOST_FILE: the host file holding the AppRole secret_id of one compose's vault-agent."""
@@ -440,6 +465,7 @@ def validate_image_tag(kind: Kind, tag: str, pr_number: int | None) -> None:
 # One table of how the environments differ. Config may override only what a user legitimately tunes.
 _PER_KIND: dict[Kind, dict[str, object]] = {
     Kind.PREVIEW: dict(
+        backups=NO_BACKUPS,  # throwaway data, destroyed with the PR
         project=PREVIEW_PROJECT,
         adopt_default=False,
         owns_projects=False,
@@ -464,6 +490,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         sites=(Site.HOSTED, Site.LOCAL),  # a PR environment also runs on the local servers (`make up STACK=pr-7`)
     ),
     Kind.STAGING: dict(
+        backups=Backups(enabled=True, schedule="45 2 * * *", keep=7, mirror_minutes=360),
         project=PROJECT,
         adopt_default=False,
         owns_projects=True,
@@ -483,6 +510,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         sites=(Site.HOSTED,),
     ),
     Kind.PRODUCTION: dict(
+        backups=Backups(enabled=True, schedule="15 2 * * *", keep=30, mirror_minutes=60),
         project=PROJECT,
         adopt_default=True,
         owns_projects=False,
@@ -502,6 +530,7 @@ _PER_KIND: dict[Kind, dict[str, object]] = {
         sites=(Site.HOSTED,),
     ),
     Kind.LOCAL: dict(
+        backups=NO_BACKUPS,  # nothing really runs locally (deployments are simulated); the drill tests the path
         project=PROJECT,
         adopt_default=False,
         owns_projects=True,
@@ -618,6 +647,26 @@ def environment_for(stack: str, config: Mapping[str, Any] | None = None) -> Envi
         agent_credentials_dir=_agent_dir(config.get("vaultAgentCredentialsDir")),
         compose_policy=ComposePolicy(str(row["compose_policy"])),
         dokploy_instance=str(row["dokploy_instance"]),
+        backups=_backups(row["backups"], config),
+    )
+
+
+def _backups(default: object, config: Mapping[str, Any]) -> Backups:
+    """The kind's backups, with the schedule and retention a stack may tune (`backupSchedule`, `backupKeep`)."""
+    assert isinstance(default, Backups)
+    if not default.enabled:
+        return default
+    schedule = str(config.get("backupSchedule") or default.schedule).strip()
+    if not _CRON.match(schedule) or not all(_CRON_FIELD.match(f) for f in schedule.split()):
+        raise ConfigError(
+            f"config financeReport:backupSchedule={schedule!r} is not a 5-field cron expression; "
+            f"set e.g. {default.schedule!r}"
+        )
+    return dataclasses.replace(
+        default,
+        schedule=" ".join(schedule.split()),
+        keep=_int(config, "backupKeep", default.keep),
+        mirror_minutes=_int(config, "backupMirrorMinutes", default.mirror_minutes),
     )
 
 

@@ -2,8 +2,9 @@
 
 Start it with `python -m dokploy_local --port N --data DIR --api-key KEY` (it prints its URL when ready), or
 from tests with `dokploy_local.testing.running_server(...)`. Sources of truth, in order:
-`../shared/reference/dokploy-observed.md` (what a running v0.30.2 did), `dokploy-api.md` (read from the
-source), then Dokploy's OpenAPI document for request schemas (vendored in `schemas/requests.json`).
+what a running v0.30.2 did (the team's reference notes; the behaviours and their tests are listed in
+components/dokploy/README.md), Dokploy's source, then its OpenAPI document for request schemas (vendored in
+vendor/dokploy/openapi.json, extracted to `schemas/requests.json`).
 
 Modules: `http_server` (the request pipeline), `app` (state, routing, one call), `validation` (zod semantics),
 `procedures/` (one module per Dokploy router), `views`/`rows` (response shapes and defaults), `store`

@@ -67,7 +67,8 @@ class App:
     def call(self, procedure: str, principal: Principal, raw_input: dict[str, Any]) -> Any:
         """Run one procedure as tRPC does: auth middleware, then input validation, then the handler."""
         if procedure in ADMIN_ONLY and principal.is_member:
-            raise TrpcError("UNAUTHORIZED", "UNAUTHORIZED")
+            # `withPermission(<router>, ...)`: better-auth's refusal, before the input is validated (v0.30.2)
+            raise TrpcError("UNAUTHORIZED", f'unauthorized to access resource "{procedure.split(".")[0]}"')
         data = parse_input(procedure, raw_input)
         ctx = Context(store=self.store, principal=principal, deploys=self.deploys, knobs=self.knobs)
         return HANDLERS[procedure](ctx, data)

@@ -278,6 +278,20 @@ def cmd_required_checks(_: argparse.Namespace) -> int:
     return 0
 
 
+# ---- data (docs/data.md) ---------------------------------------------------------------------------
+def cmd_restore_drill(a: argparse.Namespace) -> int:
+    from ops import restore_drill
+
+    return restore_drill.main(a.stack, a.key)
+
+
+def cmd_rotate(a: argparse.Namespace) -> int:
+    from ops import rotate
+
+    stdin = sys.stdin.read() if a.kind == "s3-key" else ""
+    return rotate.main(a.kind, a.stack, directory=a.dir, stacks=a.also, which=a.which, stdin=stdin)
+
+
 # ---- wiring ----------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
@@ -372,6 +386,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add("app-token", cmd_app_token, "mint the release GitHub App's installation token (staging's release job)")
     add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")
+
+    sp = add("restore-drill", cmd_restore_drill, "restore a stack's newest database dump into a scratch PostgreSQL")
+    sp.add_argument("--stack", required=True)
+    sp.add_argument("--key", default="latest", help="a dump's key (default: the newest)")
+
+    sp = add("rotate", cmd_rotate, "rotate one kind of credential, revoking the old one (docs/data.md)")
+    sp.add_argument("kind", choices=["agent-secret-ids", "transit", "s3-key"])
+    sp.add_argument("--stack", required=True, help="the environment (transit: a stack on the group's key)")
+    sp.add_argument("--dir", default="", help="agent-secret-ids: the host's credentials directory")
+    sp.add_argument("--also", action="append", default=[], help="transit: every stack on the key (repeat)")
+    sp.add_argument("--which", choices=["backup", "app"], default="backup", help="s3-key: which pair")
     return p
 
 

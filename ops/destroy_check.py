@@ -97,7 +97,7 @@ def check(stack: str, state: Mapping[str, Any], config: Mapping[str, Any], envir
             raise Refused(f"{what}: {' '.join(str(exc).split())}; start or unseal Vault, then destroy again") from None
 
 
-def _config(stack: str) -> dict[str, Any]:
+def pulumi_stack_config(stack: str) -> dict[str, Any]:
     res = pulumi_cli.run("config", "--json", "--show-secrets", "--stack", stack)
     if res.code != 0:
         raise Refused(f"cannot read the config of stack {stack}: {res.output.strip().splitlines()[-1:]}")
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     try:
         state = json.loads(pulumi_cli.export(a.stack))
-        check(a.stack, state, _config(a.stack), os.environ)
+        check(a.stack, state, pulumi_stack_config(a.stack), os.environ)
     except (Refused, RuntimeError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

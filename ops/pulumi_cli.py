@@ -33,6 +33,8 @@ def pulumi_binary() -> str:
 
 # What any pulumi process needs: the process basics, the backend (PULUMI_*) and its credentials (AWS_*).
 _BASE = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
+# A runner behind a proxy reaches the registry and APIs through it (tests/pipeline runs the jobs so too).
+_PROXY = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy")
 _STATE_PREFIXES = ("PULUMI_", "AWS_")
 # What the program (and its providers) read, for the commands that run it.
 PROGRAM_VARIABLES = (
@@ -60,7 +62,8 @@ SECRETS_VARIABLES = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_SERVER_URL", "VAULT_SER
 def child_env(*, program: bool, secrets: bool = False, source: dict[str, str] | None = None) -> dict[str, str]:
     """The allow-listed environment of a pulumi child process (see the module docstring)."""
     src = dict(os.environ if source is None else source)
-    keep = set(_BASE) | (set(PROGRAM_VARIABLES) if program else set()) | (set(SECRETS_VARIABLES) if secrets else set())
+    keep = set(_BASE) | set(_PROXY) | (set(SECRETS_VARIABLES) if secrets else set())
+    keep |= set(PROGRAM_VARIABLES) if program else set()
     return {k: v for k, v in src.items() if k in keep or k.startswith(_STATE_PREFIXES)}
 
 

@@ -45,8 +45,14 @@ model() {
 import sys
 from components.environment import ConfigError, environment_for, site_for
 from ops.stacks import stack_config
+import yaml
 stack, fact, *site = sys.argv[1:]
-config = {**stack_config(stack), **({"site": site[0]} if site else {})}
+try:
+    config = {**stack_config(stack), **({"site": site[0]} if site else {})}
+except yaml.YAMLError as error:  # one line, not yaml's traceback
+    mark = getattr(error, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    sys.exit(f"local-stack: Pulumi.{stack}.yaml is not valid YAML{at} ({getattr(error, 'problem', None) or error}); fix the file")
 try:
     print(site_for(stack, config) if fact == "site" else getattr(environment_for(stack, config), fact))
 except ConfigError as error:
@@ -93,6 +99,23 @@ select_stack() {
   pulumi stack select "$stack" ${1:+--create} --non-interactive >/dev/null
 }
 
+refresh_missing() {
+  # Objects the state holds that were deleted by hand (one list call per server, ops/missing_objects.py):
+  # refresh just those, so this `up` creates them again instead of calling them unchanged. If the servers
+  # cannot be read, the `up` that follows says why, in one line, before any change.
+  local urns args=()
+  urns=$("$root/.venv/bin/python" -m ops.missing_objects --stack "$stack" 2>/dev/null) || return 0
+  [ -n "$urns" ] || return 0
+  while read -r urn; do args+=(--target "$urn"); done <<<"$urns"
+  echo "make up: $(wc -l <<<"$urns") object(s) of stack $stack are gone from the servers (deleted by hand?); creating them again"
+  pulumi refresh --stack "$stack" --yes --non-interactive --suppress-progress "${args[@]}" >/dev/null
+}
+
+recover() {
+  # After a killed `pulumi` (ops/recover.py): its orphaned engine processes, its stale lock, pending operations.
+  "$root/.venv/bin/python" -m ops.recover --stack "$stack"
+}
+
 case "${1:-}" in
   up)
     check_local_site
@@ -101,6 +124,8 @@ case "${1:-}" in
       --stack-token-file "$(token_file)" | tail -n 1
     local_env
     select_stack --create
+    recover
+    refresh_missing
     pulumi up --stack "$stack" --yes "${progress[@]}"
     ;;
   preview)
@@ -115,6 +140,7 @@ case "${1:-}" in
     servers start >/dev/null
     local_env
     select_stack
+    recover
     # Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
     "$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"
     pulumi destroy --stack "$stack" --yes "${progress[@]}"

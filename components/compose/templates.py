@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.compose import shell
+from components.compose import backup, shell
 from components.compose.vault_agent import SECRETS_VOLUME, secrets_volume, sidecar, top_level
 from components.environment import Environment
 
@@ -106,6 +106,10 @@ def _data_volumes(env: Environment, service: str) -> dict[str, Any]:
 
 
 def postgres_compose(env: Environment) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if env.backups.enabled:  # the scheduled dump (docs/data.md); on the shared network to reach the alias
+        service = backup.postgres_backup(env, POSTGRES_IMAGE, env.service_host("postgres"), DATABASE)
+        extra["backup"] = {**service, "networks": _on_networks()}
     return {
         "services": {
             "vault-agent": sidecar(env, "postgres", [env.vault_api_path("postgres")], swarm=False),
@@ -124,6 +128,7 @@ def postgres_compose(env: Environment) -> dict[str, Any]:
                 ),
                 "networks": _on_networks(env.service_host("postgres")),
             },
+            **extra,
         },
         "volumes": _data_volumes(env, "postgres"),
         "networks": _external_network(),
@@ -169,11 +174,15 @@ def app_compose(env: Environment, images: Images) -> dict[str, Any]:
     }
     frontend = _frontend(env, images.frontend)
     frontend["networks"] = _on_networks()
+    extra: dict[str, Any] = {}
+    if env.backups.enabled:  # the MinIO bucket's copy (docs/data.md)
+        extra["minio-mirror"] = {**backup.minio_mirror(env, MC_IMAGE), "networks": _on_networks()}
     return {
         "services": {
             "vault-agent": sidecar(env, "app", [env.vault_api_path("app")], swarm=True),
             "backend": _rolling(backend),
             "frontend": _rolling(frontend),
+            **extra,
         },
         "volumes": {SECRETS_VOLUME: secrets_volume()},
         "networks": _external_network(),

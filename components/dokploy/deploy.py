@@ -318,7 +318,7 @@ def _wait_terminal(wait: _Wait, row: Row) -> Row:
     raise DeploymentTimeoutError(
         f"deployment {dep_id} of compose {wait.compose_id} is still '{row.get('status')}' after {wait.timeout:.0f} s "
         f"(the deadline); {log_hint(row)}. Run `pulumi up` again to keep waiting for it, or raise "
-        f"timeout_seconds{error}.",
+        f"the stack config `financeReport:deployTimeoutSeconds`{error}.",
         deployment_id=dep_id,
         status=str(row.get("status")),
         log_path=row.get("logPath"),

@@ -41,7 +41,9 @@ def _engine_stub() -> Any:
 
 
 def _log(severity_name: str, message: str) -> None:
-    if not _to_engine(severity_name, message):
+    # In the program process pulumi.log has its engine; in a dynamic provider it has none, so go to the engine
+    # directly, and fall back to pulumi.log's stderr output when that fails.
+    if pulumi.runtime.settings.get_engine() is not None or not _to_engine(severity_name, message):
         (pulumi.log.warn if severity_name == "WARNING" else pulumi.log.info)(message)
 
 

@@ -26,6 +26,8 @@ MIN_GENERATED_LENGTH = 24
 DEFAULT_GENERATED_LENGTH = 32
 S3_BUCKET = "statements"
 DATABASE = "finance_report"
+# Where backups go: an S3-compatible bucket the operator provides (docs/data.md, docs/first-day.md).
+BACKUP_KEYS = ("BACKUP_S3_ENDPOINT", "BACKUP_S3_BUCKET", "BACKUP_S3_ACCESS_KEY", "BACKUP_S3_SECRET_KEY")
 
 
 class KeyClass(StrEnum):
@@ -144,10 +146,14 @@ def secret_layout(env: Environment, endpoints: Endpoints | None = None) -> tuple
         derived("S3_BUCKET", S3_BUCKET),
         *s3_and_ai,
     )
+    # The backup destination (docs/data.md): set by the operator in the postgres secret, whose compose dumps
+    # the database; the app compose's MinIO mirror gets the same values, derived.
+    backup_keys = tuple(provided(k) for k in BACKUP_KEYS) if env.backups.enabled else ()
+    backup_copies = tuple(derived(k, f"${{postgres.{k}}}") for k in BACKUP_KEYS) if env.backups.enabled else ()
     by_service: dict[str, tuple[KeySpec, ...]] = {
-        "postgres": (generated("POSTGRES_PASSWORD"),),
+        "postgres": (generated("POSTGRES_PASSWORD"), *backup_keys),
         "redis": (generated("PASSWORD"),),
-        "app": app,
+        "app": (*app, *backup_copies),
     }
     missing = [s for s in env.services if s not in by_service]
     if missing:

@@ -10,7 +10,7 @@ from dokploy_local.context import Context
 Handler = Callable[[Context, dict[str, Any]], Any]
 
 HANDLERS: dict[str, Handler] = {}
-# `adminProcedure`: its middleware refuses members with a bare 401 before the input is even validated.
+# Procedures a member may not use (`withPermission`): 401 before the input is even validated.
 ADMIN_ONLY: set[str] = set()
 
 

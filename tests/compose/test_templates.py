@@ -34,7 +34,8 @@ def test_long_lived_environments_have_data_services_and_a_rolling_app(stack: str
         assert volume in docs[svc]["volumes"] and not docs[svc]["volumes"][volume].get("external")
         assert docs[svc]["services"][svc]["networks"]["dokploy-network"]["aliases"] == [env.service_host(svc)]
     app = docs["app"]["services"]
-    assert set(app) == {"vault-agent", "backend", "frontend"}
+    mirror = {"minio-mirror"} if env.backups.enabled else set()  # tests/data/test_backup_plan.py
+    assert set(app) == {"vault-agent", "backend", "frontend", *mirror}
     for name in ("backend", "frontend"):
         assert app[name]["deploy"]["update_config"]["order"] == "start-first"
         assert app[name]["healthcheck"]["test"]
@@ -67,7 +68,9 @@ def test_vault_agent_config_travels_inside_the_compose(stack: str) -> None:
         # Every other service of the file that needs secrets waits for the rendered file, then loads it.
         for svc, spec in doc["services"].items():
             if "secrets:/secrets:ro" in spec.get("volumes", []):
-                assert ". /secrets/.env" in spec["entrypoint"][-1], svc
+                # The backup's cron job loads it at each run (pg-backup.sh's BACKUP_SECRETS_FILE).
+                job = spec.get("environment", {}).get("BACKUP_CRONTAB", "")
+                assert ". /secrets/.env" in spec["entrypoint"][-1] or "BACKUP_SECRETS_FILE=/secrets/.env" in job, svc
 
 
 def test_only_a_pr_s_own_token_comes_from_dokploy_env(stack: str) -> None:

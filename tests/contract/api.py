@@ -44,7 +44,7 @@ class Api:
 
     def checked(self, procedure: str | None, response: httpx.Response) -> httpx.Response:
         if response.headers.get("content-type", "").startswith("application/json") and response.content:
-            check_response(procedure, response.status_code, response.json())
+            check_response(procedure, response.status_code, without_dev_stack(response.json()))
         return response
 
     def get(self, procedure: str, **params: Any) -> httpx.Response:
@@ -83,6 +83,14 @@ class Api:
     def project_with_compose(self) -> tuple[dict[str, Any], dict[str, Any]]:
         created = self.project()
         return created, self.compose(created["environment"]["environmentId"])
+
+
+def without_dev_stack(body: Any) -> Any:
+    """A development build of Dokploy adds `data.stack` (the server-side stack trace) to error bodies; production
+    builds do not (observed on v0.30.2). It is the only difference allowed between the two."""
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "stack" in body["data"]:
+        return {**body, "data": {k: v for k, v in body["data"].items() if k != "stack"}}
+    return body
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:

@@ -82,6 +82,13 @@ def outsider(target: Target, api: Api) -> Iterator[Api]:
     client.close()
 
 
+@pytest.fixture
+def needs_docker(target: Target) -> None:
+    """Procedures that run `docker compose` on the server at once (start, stop): the imitation only acts them out."""
+    if target.imitation is None:
+        pytest.skip("runs docker on the Dokploy server (compose.start/stop): needs a Docker engine there")
+
+
 @pytest.fixture(scope="session")
 def imitation(target: Target) -> LocalDokploy:
     if target.imitation is None:

@@ -121,7 +121,7 @@ def test_member_without_the_permission_cannot_create_projects(outsider: Api) -> 
 
 def test_registry_is_admin_only(outsider: Api) -> None:
     response = outsider.get("registry.all")
-    assert (response.status_code, response.json()["message"]) == (401, "UNAUTHORIZED")
+    assert (response.status_code, response.json()["message"]) == (401, 'unauthorized to access resource "registry"')
 
 
 def test_admin_check_precedes_input_validation(outsider: Api) -> None:

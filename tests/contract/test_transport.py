@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from dokploy_local.schemas import check_response
-from tests.contract.api import Api
+from tests.contract.api import Api, without_dev_stack
 from tests.contract.target import Target
 
 
@@ -20,13 +20,13 @@ def owner(target: Target, extra: dict[str, str] | None = None) -> dict[str, str]
 
 def test_health_needs_no_key(target: Target) -> None:
     response = raw(target, "GET", "/api/health")
-    check_response("health", response.status_code, response.json())
+    check_response("health", response.status_code, without_dev_stack(response.json()))
     assert (response.status_code, response.json()) == (200, {"ok": True})
 
 
 def test_missing_key_is_401_with_message_only(target: Target) -> None:
     response = raw(target, "GET", "/api/project.all")
-    check_response("project.all", response.status_code, response.json())
+    check_response("project.all", response.status_code, without_dev_stack(response.json()))
     assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
 
 
@@ -47,9 +47,13 @@ def test_auth_runs_before_routing(target: Target) -> None:
 
 def test_unknown_procedure_is_404_without_path(target: Target) -> None:
     response = raw(target, "GET", "/api/no.suchProcedure", headers=owner(target))
-    check_response(None, response.status_code, response.json())
+    check_response(None, response.status_code, without_dev_stack(response.json()))
     expected = {"code": "NOT_FOUND", "httpStatus": 404, "zodError": None}
-    assert (response.status_code, response.json()["message"], response.json()["data"]) == (404, "Not found", expected)
+    assert (response.status_code, response.json()["message"], without_dev_stack(response.json())["data"]) == (
+        404,
+        "Not found",
+        expected,
+    )
 
 
 def test_wrong_method_is_404_not_405(target: Target) -> None:
@@ -78,7 +82,7 @@ def test_head_answers_204_after_auth(target: Target) -> None:
 
 def test_post_without_content_type_is_415(target: Target) -> None:
     response = raw(target, "POST", "/api/project.create", headers=owner(target))
-    check_response("project.create", response.status_code, response.json())
+    check_response("project.create", response.status_code, without_dev_stack(response.json()))
     assert (response.status_code, response.json()["message"]) == (415, "Missing content-type header")
 
 

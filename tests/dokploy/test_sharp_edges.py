@@ -11,6 +11,7 @@ import pytest
 from components.dokploy.client import BODY_LIMIT, ClientSettings, DokployClient
 from components.dokploy.deploy import deploy_and_wait
 from components.dokploy.errors import (
+    DeploymentTimeoutError,
     DokployConfigError,
     DokployError,
     DokployReferenceError,
@@ -115,3 +116,18 @@ def test_a_short_deploy_on_the_imitation_is_seen_done_within_half_a_second(
         seen = datetime.now(UTC)
     finished = datetime.fromisoformat(row["finishedAt"].replace("Z", "+00:00"))
     assert row["status"] == "done" and (seen - finished).total_seconds() <= 0.5
+
+
+def test_a_deploy_stuck_behind_a_hung_build_names_it_at_the_deadline(dokploy: LocalDokploy) -> None:
+    s = Stack(dokploy)
+    pid, _, _ = s.project()
+    eid, _, _ = s.env(pid)
+    cid, _, _ = s.compose(eid)
+    hung, _, _ = s.compose(eid, marker="e" * 12)
+    dokploy.set_knobs(deploy_duration_ms=60_000)
+    with client(dokploy) as c:
+        c.mutate("compose.deploy", {"composeId": hung}, repeat_safe=False)
+        with pytest.raises(DeploymentTimeoutError) as info:
+            deploy_and_wait(c, cid, marker="d" * 12, run_hash="1" * 64, timeout_seconds=3, report=lambda _: None)
+    text = str(info.value)
+    assert f"compose {hung}" in text and "1 ahead" in text and "\n" not in text

@@ -64,8 +64,10 @@ def stand_in_map(root: Path) -> dict[str, Path]:
 def _env_file(path: Path, values: Mapping[str, str]) -> Path:
     lines = []
     for key, value in values.items():
-        if "\n" in value:
-            raise ValueError(f"{key}: multi-line values cannot go into an act env file")
+        if "\n" in value:  # godotenv (act's reader) expands \n inside double quotes
+            if '"' in value or "\\" in value:
+                raise ValueError(f"{key}: a multi-line value with quotes or backslashes cannot go into an env file")
+            value = '"' + value.replace("\n", "\\n") + '"'
         lines.append(f"{key}={value}")
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
@@ -74,11 +76,13 @@ def _env_file(path: Path, values: Mapping[str, str]) -> Path:
 
 @dataclass
 class ActRun:
+    run_id: str
     returncode: int
     jobs: dict[str, str]  # job id -> success | failure | skipped
     steps: dict[tuple[str, str], str] = field(default_factory=dict)  # (job id, step name) -> outcome
     log: str = ""
     seconds: float = 0.0
+    dispatched: list[ActRun] = field(default_factory=list)  # workflow_dispatch runs this run started
 
     def ran(self) -> set[str]:
         return {j for j, r in self.jobs.items() if r != "skipped"}
@@ -141,7 +145,9 @@ def run_act(
     started = time.monotonic()
     proc = subprocess.run(args, cwd=workdir, env=dict(process_env), capture_output=True, text=True, timeout=timeout)
     (scratch / "act.log").write_text(proc.stdout + proc.stderr)
-    return parse(proc.returncode, proc.stdout + proc.stderr, workdir / ".github" / "workflows" / workflow, started)
+    run = parse(proc.returncode, proc.stdout + proc.stderr, workdir / ".github" / "workflows" / workflow, started)
+    run.run_id = env.get("GITHUB_RUN_ID", "")
+    return run
 
 
 def parse(returncode: int, output: str, workflow: Path, started: float) -> ActRun:
@@ -167,7 +173,7 @@ def parse(returncode: int, output: str, workflow: Path, started: float) -> ActRu
     # A job act never started (its `needs` failed) shows no result line: GitHub shows it as skipped.
     for job in yaml.safe_load(workflow.read_text()).get("jobs") or {}:
         jobs.setdefault(job, "skipped")
-    return ActRun(returncode, jobs, steps, "\n".join(log), time.monotonic() - started)
+    return ActRun("", returncode, jobs, steps, "\n".join(log), time.monotonic() - started)
 
 
 def base_process_env(home: Path) -> dict[str, str]:

@@ -26,3 +26,14 @@ def deploying_world(world: World) -> World:
     if not pulumi_available():
         pytest.fail("the Pulumi CLI is missing: run `make setup`")
     return world
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_flows(request: pytest.FixtureRequest) -> None:
+    """Start the long scenario sequences that use their own servers as soon as the world is up, so they
+    overlap with the rest (the PR scenarios): only when a test of theirs is selected."""
+    modules = {getattr(getattr(item, "module", None), "__name__", "") for item in request.session.items}
+    if "tests.pipeline.test_release" in modules:
+        from tests.pipeline.test_release import release_flow
+
+        request.getfixturevalue("world").start_flow("release", release_flow)

@@ -23,14 +23,17 @@ each write was made as (the token decides it, as on GitHub), tags, and the reque
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import re
 import subprocess
 import threading
 import time
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +79,39 @@ class RunContext:
         return str(value)
 
 
+def _user(login: str) -> dict[str, str]:
+    """A `user` object as GitHub returns it: bots (`...[bot]`) are of type Bot."""
+    return {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
+
+
+def _caller_job(port: int, variable: str = "GITHUB_JOB") -> str:
+    """`variable` (GITHUB_JOB) of the local process on the other end of a loopback connection from `port`.
+
+    A runner hands each job its own token request URL; act hands one to all jobs of a run, so the OIDC
+    stand-in asks the kernel which process is calling (/proc/net/tcp -> socket inode -> /proc/<pid>/fd).
+    """
+    inode = ""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            for line in fh.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inode = fields[9]
+    if not inode:
+        return ""
+    target = f"socket:[{inode}]"
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == target for fd in (proc / "fd").iterdir()):
+                environ = (proc / "environ").read_bytes().split(b"\0")
+                for item in environ:
+                    if item.startswith(variable.encode() + b"="):
+                        return item.split(b"=", 1)[1].decode()
+    return ""
+
+
 @dataclass
 class State:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue/PR number -> comments
@@ -87,6 +123,7 @@ class State:
     artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)  # run -> name -> file bytes
     tokens_issued: list[dict[str, Any]] = field(default_factory=list)  # OIDC claims, per request
     approvals: list[tuple[str, str, bool]] = field(default_factory=list)  # (run, environment, approved)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)  # workflow_dispatch requests, and by whom
     requests: list[str] = field(default_factory=list)
 
     def pr_comments(self, number: int) -> list[dict[str, Any]]:
@@ -103,11 +140,9 @@ class GitHubStandIn:
         # environment -> reviewer(run, artifacts) deciding an approval; no entry: no reviewers required
         self.reviewers: dict[str, Callable[[RunContext, dict[str, bytes]], bool]] = {}
         self.tamper: Callable[[str, str, bytes], bytes] | None = None
+        self.apps: dict[str, tuple[str, str]] = {}  # app id -> (public key PEM, bot login)
+        self.workflow_ids: dict[int, str] = {}  # the ids `gh workflow run` dispatches by -> workflow file
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        # The release GitHub App (components/github.py): its JWT buys installation tokens, and it is the only
-        # actor the `v*` tag ruleset lets create release tags.
-        self.app_id, self.app_login = "424242", "finance-report-release[bot]"
-        self.app_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._next_id = 1000
         self._server: ThreadingHTTPServer | None = None
@@ -123,36 +158,15 @@ class GitHubStandIn:
             .decode()
         )
 
-    @property
-    def app_private_key_pem(self) -> str:
-        return self.app_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-
-    def _app(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any, str] | None:
-        """The two App calls `ops app-token` makes, authenticated by the App's JWT; None: not an App call."""
-        auth = headers.get("Authorization") or headers.get("authorization") or ""
-        if not auth.startswith("Bearer ey"):
-            return None
-        try:
-            claims = pyjwt.decode(auth.split(" ", 1)[1], self.app_key.public_key(), algorithms=["RS256"])
-        except pyjwt.PyJWTError:
-            return 401, {"message": "A JSON web token could not be decoded"}, "application/json"
-        if str(claims.get("iss")) != self.app_id:
-            return 401, {"message": "Integration not found"}, "application/json"
-        if method == "GET" and path == f"/repos/{self.repository}/installation":
-            return 200, {"id": 77, "app_id": int(self.app_id)}, "application/json"
-        if method == "POST" and path == "/app/installations/77/access_tokens":
-            token = f"ghs_app_{uuid.uuid4().hex}"
-            self.tokens[token] = self.app_login
-            return 201, {"token": token, "permissions": {"contents": "write"}}, "application/json"
-        return 404, {"message": "Not Found"}, "application/json"
-
     def add_token(self, token: str, login: str) -> None:
         self.tokens[token] = login
 
     def register_run(self, request_token: str, run: RunContext) -> None:
         self.runs[request_token] = run
+
+    def install_app(self, app_id: str, public_key_pem: str, login: str) -> None:
+        """A GitHub App installed on the repository: its JWT (signed with its key) mints installation tokens."""
+        self.apps[app_id] = (public_key_pem, login)
 
     def open_pull(self, number: int, pull: dict[str, Any]) -> None:
         self.state.pulls[number] = pull
@@ -174,7 +188,8 @@ class GitHubStandIn:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, body, ctype = outer.dispatch(self.command, self.path, dict(self.headers), raw)
+                headers = dict(self.headers) | {"x-peer-port": str(self.client_address[1])}
+                status, body, ctype = outer.dispatch(self.command, self.path, headers, raw)
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("content-type", ctype)
@@ -216,24 +231,47 @@ class GitHubStandIn:
             data = self.tamper(m[1], m[2], raw) if self.tamper else raw
             self.state.artifacts.setdefault(m[1], {})[m[2]] = data
             return 201, {"ok": True}, "application/json"
-        if (app := self._app(method, path, headers)) is not None:
-            return app
+        if app := self._app(headers):
+            with self._lock:
+                return (*self._app_call(method, path, app), "application/json")
         who = self._who(headers)
         if who is None:
             return 401, {"message": "Bad credentials"}, "application/json"
         body = json.loads(raw) if raw and method != "GET" else {}
         with self._lock:
-            status, answer = self._rest(method, path, query, body, who)
+            status, answer = self._rest(method, path, query, body, who, int(headers.get("x-peer-port", 0)))
         if isinstance(answer, bytes):
             return status, answer, "application/zip"
         return status, answer, "application/json"
+
+    def _app(self, headers: dict[str, str]) -> str | None:
+        """The App whose JWT authenticates this request (as GitHub checks it: `iss` = app id, its key)."""
+        auth = headers.get("Authorization") or headers.get("authorization") or ""
+        token = auth.split(" ", 1)[1] if " " in auth else ""
+        if token.count(".") != 2:
+            return None
+        try:
+            app_id = str(pyjwt.decode(token, options={"verify_signature": False})["iss"])
+            pyjwt.decode(token, self.apps[app_id][0], algorithms=["RS256"])
+        except (KeyError, pyjwt.PyJWTError):
+            return None
+        return app_id
+
+    def _app_call(self, method: str, path: str, app_id: str) -> tuple[int, Any]:
+        if method == "GET" and path == f"/repos/{self.repository}/installation":
+            return 200, {"id": int(app_id) * 10, "app_id": int(app_id)}
+        if method == "POST" and path == f"/app/installations/{int(app_id) * 10}/access_tokens":
+            token = f"ghs_app_{uuid.uuid4().hex}"
+            self.tokens[token] = self.apps[app_id][1]
+            return 201, {"token": token, "expires_at": "2099-01-01T00:00:00Z"}
+        return 404, {"message": "Not Found (the App may only mint its installation token here)"}
 
     def _oidc(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, Any, str]:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         run = self.runs.get(auth.removeprefix("Bearer ").removeprefix("bearer ").strip())
         if run is None:
             return 401, {"message": "no such request token"}, "application/json"
-        job = query.get("job", "")
+        job = query.get("job") or _caller_job(int(headers.get("x-peer-port", 0)))
         environment = run.job_environment(job)
         reviewer = self.reviewers.get(environment or "")
         if reviewer is not None:
@@ -278,7 +316,9 @@ class GitHubStandIn:
         self.state.tokens_issued.append({**claims, "job": job})
         return 200, {"value": pyjwt.encode(claims, self.key, algorithm="RS256")}, "application/json"
 
-    def _rest(self, method: str, path: str, query: dict[str, str], body: dict[str, Any], who: str) -> tuple[int, Any]:
+    def _rest(
+        self, method: str, path: str, query: dict[str, str], body: dict[str, Any], who: str, peer: int = 0
+    ) -> tuple[int, Any]:
         repo = f"/repos/{self.repository}"
         if path == "/graphql":
             return self._graphql(body, who)
@@ -291,7 +331,7 @@ class GitHubStandIn:
             thread = self.state.comments.setdefault(number, [])
             if method == "GET":
                 return 200, thread[(page - 1) * per : page * per]
-            comment = {"id": self._id(), "body": body["body"], "user": {"login": who}, "edits": 0}
+            comment = {"id": self._id(), "body": body["body"], "user": _user(who), "edits": 0}
             thread.append(comment)
             return 201, comment
         if m := re.fullmatch(r"/issues/comments/(\d+)", rest):
@@ -307,7 +347,7 @@ class GitHubStandIn:
                 found = [i for i in self.state.issues if state == "all" or i["state"] == state]
                 return 200, found[(page - 1) * per : page * per]
             number = max([*self.state.pulls, *(i["number"] for i in self.state.issues), 0]) + 1
-            issue = {**body, "number": number, "state": "open", "user": {"login": who}, "comments": []}
+            issue = {**body, "number": number, "state": "open", "user": _user(who), "comments": []}
             self.state.issues.append(issue)
             return 201, issue
         if m := re.fullmatch(r"/issues/(\d+)", rest):
@@ -331,9 +371,28 @@ class GitHubStandIn:
                 self.state.environments.setdefault(name, {"name": name, "created_by": who})
             env = self.state.environments.get(name)
             return (200, env) if env else (404, {"message": "Not Found"})
+        if (m := re.fullmatch(r"/actions/workflows/([^/]+)", rest)) and method == "GET":
+            # `gh workflow run X.yml` looks the workflow up by file name, then dispatches by its numeric id.
+            name = m[1]
+            workflow_id = zlib.crc32(name.encode())
+            self.workflow_ids[workflow_id] = name
+            path = f".github/workflows/{name}"
+            return 200, {"id": workflow_id, "name": name, "path": path, "state": "active"}
+        if (m := re.fullmatch(r"/actions/workflows/([^/]+)/dispatches", rest)) and method == "POST":
+            self.state.dispatches.append(
+                {
+                    "workflow": self.workflow_ids.get(int(m[1]), m[1]) if m[1].isdigit() else m[1],
+                    "ref": body.get("ref"),
+                    "inputs": body.get("inputs") or {},
+                    "by": who,
+                    "from_run": _caller_job(peer, "GITHUB_RUN_ID"),  # the run whose job asked
+                }
+            )
+            return 204, b""
         if rest == "/git/refs" and method == "POST":
             ref, sha = body["ref"], body["sha"]
-            if ref.startswith("refs/tags/v") and who != self.app_login:  # the tag ruleset's only bypass actor
+            apps = {login for _, login in self.apps.values()}
+            if ref.startswith("refs/tags/v") and apps and who not in apps:  # the v* tag ruleset's only bypass actor
                 return 422, {
                     "message": "Repository rule violations found: Cannot create ref due to creations being restricted."
                 }
@@ -381,7 +440,7 @@ class GitHubStandIn:
             comment = {
                 "id": self._id(),
                 "body": variables["input"]["body"],
-                "user": {"login": who},
+                "user": _user(who),
                 "edits": 0,
             }
             self.state.comments.setdefault(number, []).append(comment)

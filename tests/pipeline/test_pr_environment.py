@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from components.environment import PREVIEW_PROJECT
+from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import pull_request
 from tests.pipeline.github_api import BOT
 from tests.pipeline.world import World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1500)]
-IMAGE = "wangzitian0/finance_report"
 HOST = "report-pr-{n}.zitian.party"
 
 
@@ -37,14 +37,21 @@ class PullRequest:
         return self.head
 
     def event(self, action: str, workflow: str = "pr-environment.yml") -> ActRun:
+        """GitHub starts every workflow the event triggers: the base branch's pull_request_target ones
+        (pr-target.yml: the PR's admission, or its reaper on close) and then the PR's pull_request ones."""
         if action == "closed":
             self.world.github.state.pulls[self.number]["state"] = "closed"
         event = pull_request(action, self.number, head=self.head, base_sha=self.world.sha("main"))
-        if action != "closed":  # pr-target.yml (main's code) admits the PR's Vault identity first
+        self.target: ActRun | None = None
+        if self.world.has_workflow("pr-target.yml"):
             main = self.world.sha("main")
-            admit = self.world.run("pr-target.yml", "pull_request_target", event, sha=main, ref="refs/heads/main")
-            assert admit.jobs == {"admit": "success", "reap": "skipped"}, admit.explain()
+            self.target = self.world.run("pr-target.yml", "pull_request_target", event, sha=main, ref="refs/heads/main")
         return self.world.run(workflow, "pull_request", event, sha=self.merge, ref=f"refs/pull/{self.number}/merge")
+
+    def failed_jobs(self, run: ActRun) -> list[str]:
+        """Jobs that failed in this event's runs: the PR workflow, pr-target and the runs they dispatched."""
+        runs = [run, *run.dispatched, *([self.target, *self.target.dispatched] if self.target else [])]
+        return [f"{r.run_id}:{job}" for r in runs for job, result in r.jobs.items() if result == "failure"]
 
     def environment(self) -> dict[str, Any] | None:
         return self.world.composes(PREVIEW_PROJECT).get(f"pr-{self.number}")
@@ -57,11 +64,23 @@ class PullRequest:
         ]
 
 
+def _images(tag: str) -> list[str]:
+    """The image references the model says a PR environment at `tag` runs (its own packages)."""
+    model = stacks.environment(tag.rsplit("-", 1)[0], tag)
+    return [model.image(c) for c in ("backend", "frontend")]
+
+
+def _deployed(pr: PullRequest, run: ActRun) -> None:
+    """The PR's images were built and its environment deployed; no job of the event's runs failed."""
+    target = f"pr-target: {pr.target.explain()[-4000:]}\n" if pr.target else ""
+    assert (run.jobs["images"], run.jobs["deploy"]) == ("success", "success"), target + run.explain()
+    assert pr.failed_jobs(run) == [], target + run.explain()
+
+
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
     (compose,) = env["compose"]
     text = str(compose.get("composeFile") or "")
-    # PR images live in the PR packages, never the release ones
-    return f"{IMAGE}-preview-backend:{tag}" in text and f"{IMAGE}-preview-frontend:{tag}" in text
+    return all(ref in text for ref in _images(tag))
 
 
 def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world: World) -> None:
@@ -72,8 +91,8 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha1 = pr.push({"docs/pr-7.md": "first change\n"}, "first change")
     tag1 = f"pr-7-{sha1[:7]}"
     opened = pr.event("opened")
-    assert opened.jobs == {"images": "success", "deploy": "success"}, opened.explain()
-    assert world.image_digest(f"{IMAGE}-backend", tag1) and world.image_digest(f"{IMAGE}-frontend", tag1)
+    _deployed(pr, opened)
+    assert all(world.pulled(ref) for ref in _images(tag1))
     env = pr.environment()
     assert env is not None and _runs_tag(env, tag1), world.composes()
     (compose,) = env["compose"]
@@ -91,7 +110,7 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     sha2 = pr.push({"docs/pr-7.md": "second change\n"}, "second change")
     tag2 = f"pr-7-{sha2[:7]}"
     synced = pr.event("synchronize")
-    assert synced.jobs == {"images": "success", "deploy": "success"}, synced.explain()
+    _deployed(pr, synced)
     env2 = pr.environment()
     assert env2 is not None and _runs_tag(env2, tag2) and not _runs_tag(env2, tag1)
     assert env2["environmentId"] == env["environmentId"]
@@ -99,18 +118,23 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     (comment,) = pr.comments()
     assert comment["edits"] == 1 and sha2 in comment["body"] and sha1 not in comment["body"]
 
-    # -- closed: pr-target.yml (main's code) dispatches the reaper for pr-7; the dispatched run reaps the
-    # stack through the APIs, never running the engine on the PR-written state (docs/security.md)
-    world.github.state.pulls[7]["state"] = "closed"
-    inputs = {"inputs": {"stack": "pr-7", "delete-orphans": False, "dry-run": False}}
-    reaped = world.run("reaper.yml", "workflow_dispatch", inputs, sha=world.sha("main"), ref="refs/heads/main")
-    assert reaped.jobs == {"reap": "success"}, reaped.explain()
+    # -- closed: destroyed, stack removed, its GitHub environment deleted, comment updated
+    closed = pr.event("closed")
+    # the PR workflow builds and deploys nothing on close (skipped, or not started for this event type)
+    assert {closed.jobs["images"], closed.jobs["deploy"]} <= {"skipped", "not triggered"}, closed.explain()
+    assert pr.failed_jobs(closed) == [], closed.explain()
     assert pr.environment() is None
     assert "pr-7" not in world.stacks("preview")
+    assert "pr-7" not in world.github.state.environments
+    assert [e for e in world.github.state.deleted_environments if e[0] == "pr-7"], (
+        world.github.state.deleted_environments
+    )
+    (comment,) = pr.comments()
+    assert comment["edits"] == 2 and "destroyed" in comment["body"], comment["body"]
 
     # -- reopened: recreated from scratch at the same commit
     reopened = pr.event("reopened")
-    assert reopened.jobs == {"images": "success", "deploy": "success"}, reopened.explain()
+    _deployed(pr, reopened)
     env3 = pr.environment()
     assert env3 is not None and _runs_tag(env3, tag2)
     assert env3["environmentId"] != env["environmentId"]  # a new environment, not a leftover
@@ -123,18 +147,18 @@ def test_a_pr_whose_first_up_failed_recovers_on_the_next_push(deploying_world: W
     world = deploying_world
     pr = PullRequest(world, 8)
     pr.push({"docs/pr-8.md": "change\n"}, "a change")
-    world.dokploy.set_knobs(deploy_outcome="error")  # Dokploy's deployment of the compose fails
+    world.pr_dokploy.set_knobs(deploy_outcome="error")  # the PR server's deployment of the compose fails
     try:
         failed = pr.event("opened")
     finally:
-        world.dokploy.set_knobs(deploy_outcome="done")
-    assert failed.jobs == {"images": "success", "deploy": "failure"}, failed.explain()
+        world.pr_dokploy.set_knobs(deploy_outcome="done")
+    assert (failed.jobs["images"], failed.jobs["deploy"]) == ("success", "failure"), failed.explain()
     (comment,) = pr.comments()
     assert "deployment failed" in comment["body"]
 
     sha = pr.push({"docs/pr-8.md": "a fix\n"}, "next push")
     recovered = pr.event("synchronize")
-    assert recovered.jobs == {"images": "success", "deploy": "success"}, recovered.explain()
+    _deployed(pr, recovered)
     env = pr.environment()
     assert env is not None and _runs_tag(env, f"pr-8-{sha[:7]}") and env["compose"][0]["composeStatus"] == "done"
     (comment,) = pr.comments()
@@ -149,13 +173,12 @@ def test_the_reaper_removes_the_stack_of_a_pr_closed_without_its_close_run(deplo
     closed, kept = PullRequest(world, 9), PullRequest(world, 10)
     for pr in (closed, kept):
         pr.push({f"docs/pr-{pr.number}.md": "change\n"}, "a change")
-        run = pr.event("opened")
-        assert run.jobs["deploy"] == "success", run.explain()
+        _deployed(pr, pr.event("opened"))
     world.github.state.pulls[9]["state"] = "closed"  # closed on GitHub; no close event reached the workflow
 
     main = world.sha("main")
     reap = world.run("reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main")
-    assert reap.jobs == {"reap": "success"}, reap.explain()  # through the APIs, then `stack rm --force`
+    assert reap.jobs == {"reap": "success"}, reap.explain()
     assert closed.environment() is None and "pr-9" not in world.stacks("preview")
     assert ("pr-9", "environments-admin") in world.github.state.deleted_environments
     assert kept.environment() is not None and "pr-10" in world.stacks("preview")

@@ -1,10 +1,15 @@
-"""From a push to main to production, under act: staging.yml, then production.yml for the tag it cut.
+"""From a push to main to production, then drift, under act: staging.yml, production.yml, drift.yml.
 
 staging.yml (push to main): images `sha-<7>` and `staging`, `pulumi up --stack staging`, smoke test, the
-next version tagged by the bot (git tag and both images, same digests), production previewed read-only.
-production.yml (the tag, pushed by a person): images verified, a saved plan, a reviewer's approval (the
-simulated gate: the `production` identity is issued only when the reviewer approves, after reading the
-plan), `pulumi up --plan` of exactly that plan, smoke test. A plan changed after it was made is refused.
+next version tagged (git tag and both images, same digests).
+production.yml (the release tag): images verified, a saved plan, a reviewer's approval (the simulated
+gate: the `production` identity is issued only when the reviewer approves, after reading the plan),
+`pulumi up --plan` of exactly that plan, smoke test. A plan changed after it was made is refused.
+drift.yml (schedule, from main): clean; a change made by hand on Dokploy opens one issue; clean again closes it.
+
+The whole sequence is one flow (`release_flow`), started in the background as soon as the session's world
+is up, so it overlaps with the PR scenarios (they use the other Dokploy server). Each step records what a
+user would look at right then; the tests assert on those records.
 """
 
 from __future__ import annotations
@@ -15,101 +20,186 @@ from typing import Any
 import pytest
 
 from components.environment import PROJECT
+from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import push
 from tests.pipeline.github_api import RunContext
-from tests.pipeline.world import World
+from tests.pipeline.world import RELEASE_APP, World
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1500)]
-IMAGE = "wangzitian0/finance_report"
-
-
-def _images(env: dict[str, Any]) -> str:
-    return "\n".join(str(c.get("composeFile") or "") for c in env["compose"])
+pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1800)]
+SCHEDULE = {"schedule": "41 5 * * *"}
 
 
-@pytest.fixture(scope="module")
-def released(world: World) -> dict[str, Any]:
-    """One push to main through staging.yml; what it did, for the tests below."""
-    world.install_stacks()
-    before = world.sha("main")
-    sha = world.commit("main", {"docs/release-note.md": "a change on main\n"}, "a change on main")
-    run = world.run("staging.yml", "push", push("refs/heads/main", before, sha), sha=sha, ref="refs/heads/main")
-    return {"run": run, "sha": sha, "tag": f"sha-{sha[:7]}"}
+def _images(env: dict[str, Any] | None) -> str:
+    return "\n".join(str(c.get("composeFile") or "") for c in (env or {}).get("compose", []))
 
 
-def test_a_push_to_main_deploys_staging_and_cuts_the_next_release(world: World, released: dict[str, Any]) -> None:
-    run, sha, tag = released["run"], released["sha"], released["tag"]
-    assert run.jobs == {"images": "success", "deploy": "success", "release": "success"}, run.explain()
-    # staging runs the commit's images, on the staging server, in the project the staging stack owns
-    staging = world.composes(PROJECT, world.dokploy).get("staging")
-    assert staging is not None, world.composes(PROJECT, world.dokploy)
-    assert sorted(c["name"] for c in staging["compose"]) == ["app", "postgres", "redis"]
-    assert all(c["composeStatus"] == "done" for c in staging["compose"])
-    assert f"{IMAGE}-backend:{tag}" in _images(staging)
-    assert ("report-staging.zitian.party", "/api/health", 200) in world.edge.app.hits
-    assert "staging" in world.stacks("staging")
-    # the release: the release App (the tag ruleset's only bypass actor) tagged the commit v0.0.1, and both
-    # images carry it with the same digests
-    assert ("refs/tags/v0.0.1", sha, world.github.app_login) in world.github.state.refs_created
-    assert world.sha("refs/tags/v0.0.1") == sha
-    for component in ("backend", "frontend"):
-        built = world.image_digest(f"{IMAGE}-{component}", tag)
-        assert built and world.image_digest(f"{IMAGE}-{component}", "v0.0.1") == built
-        assert world.image_digest(f"{IMAGE}-{component}", "staging") == built
-    # nothing exists on production yet: its plan is production.yml's first job, started by the App's tag
-    assert "production" not in world.composes(PROJECT, world.dokploy)
-
-
-def _production(world: World, sha: str, tag: str = "v0.0.1") -> ActRun:
-    """A person pushes the release tag (the bot's tag starts nothing): production.yml for that push."""
+def _production(world: World, sha: str, tag: str) -> ActRun:
+    """production.yml for the push of the release tag."""
     return world.run("production.yml", "push", push(f"refs/tags/{tag}", "0" * 40, sha), sha=sha, ref=f"refs/tags/{tag}")
 
 
-def _plan_reviewer(seen: list[dict[str, Any]]) -> Any:
+def _reviewer(seen: list[dict[str, Any]]) -> Any:
+    """The production reviewer: reads the saved plan of the run and approves it if it deploys the release."""
+
     def review(run: RunContext, artifacts: dict[str, bytes]) -> bool:
         files = json.loads(artifacts["production-plan"])["files"]
         plan = bytes.fromhex(files[0]["hex"]).decode()
         seen.append({"run": run.run_id, "ref": run.ref, "plan": plan})
-        return "v0.0.1" in plan or "sha256:" in plan
+        return "sha256:" in plan
 
     return review
 
 
-def test_a_tampered_plan_is_refused_and_production_is_untouched(world: World, released: dict[str, Any]) -> None:
+def _tamper(run_id: str, name: str, data: bytes) -> bytes:
+    """Someone with write access to the artifact storage edits the plan after it was made."""
+    payload = json.loads(data)
+    plan = bytes.fromhex(payload["files"][0]["hex"]).decode()
+    payload["files"][0]["hex"] = plan.replace("report", "rep0rt", 1).encode().hex()
+    return json.dumps(payload).encode()
+
+
+def _drift(world: World) -> ActRun:
+    main = world.sha("main")
+    return world.run("drift.yml", "schedule", dict(SCHEDULE), sha=main, ref="refs/heads/main")
+
+
+def _drift_issues(world: World) -> list[dict[str, Any]]:
+    return [i for i in world.github.state.issues if str(i.get("body", "")).startswith("<!-- finance-report:drift -->")]
+
+
+def release_flow(world: World) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    world.install_stacks()
+    before = world.sha("main")
+    sha = world.commit("main", {"docs/release-note.md": "a change on main\n"}, "a change on main")
+    tag = stacks.image_tag("staging", sha)
+    staging_run = world.run("staging.yml", "push", push("refs/heads/main", before, sha), sha=sha, ref="refs/heads/main")
+    staging_model = stacks.environment("staging", tag)
+    out["staging"] = {
+        "run": staging_run,
+        "sha": sha,
+        "tag": tag,
+        "images": {c: world.pulled(staging_model.image(c)) for c in ("backend", "frontend")},
+        "env": world.composes(PROJECT, world.dokploy).get("staging"),
+        "tags": world.tags(),
+        "refs_created": list(world.github.state.refs_created),
+        "stacks": world.stacks("staging"),
+    }
+    version = next((t for t in world.tags() if world.sha(f"refs/tags/{t}") == sha), None)
+    out["version"] = version
+    if staging_run.jobs.get("release") != "success" or version is None:
+        return out
+    released = stacks.environment("production", version)
+    out["release_images"] = {c: world.pulled(released.image(c)) for c in ("backend", "frontend")}
+
     seen: list[dict[str, Any]] = []
-    world.github.reviewers["production"] = _plan_reviewer(seen)
-
-    def tamper(run_id: str, name: str, data: bytes) -> bytes:
-        payload = json.loads(data)
-        plan = bytes.fromhex(payload["files"][0]["hex"]).decode()
-        payload["files"][0]["hex"] = plan.replace("report", "rep0rt", 1).encode().hex()
-        return json.dumps(payload).encode()
-
-    world.github.tamper = tamper
+    world.github.reviewers["production"] = _reviewer(seen)
+    world.github.tamper = _tamper
     try:
-        sha = released["sha"]
-        run = world.run(
-            "production.yml", "push", push("refs/tags/v0.0.1", "0" * 40, sha), sha=sha, ref="refs/tags/v0.0.1"
-        )
+        tampered = _production(world, sha, version)
     finally:
         world.github.tamper = None
+    out["tampered"] = {
+        "run": tampered,
+        "seen": list(seen),
+        "env": world.composes(PROJECT, world.dokploy).get("production"),
+    }
+
+    approved = _production(world, sha, version)
+    out["approved"] = {
+        "run": approved,
+        "seen": list(seen),
+        "env": world.composes(PROJECT, world.dokploy).get("production"),
+    }
+    out["stacks"] = {"production": world.stacks("production")}
+    if approved.jobs.get("deploy") != "success":
+        return out
+
+    clean = _drift(world)
+    out["drift_clean"] = {"run": clean, "issues": [dict(i) for i in _drift_issues(world)]}
+    # Someone edits staging's app compose on Dokploy by hand.
+    app = next(c for c in world.composes(PROJECT, world.dokploy)["staging"]["compose"] if c["name"] == "app")
+    with world.owner() as owner:
+        owner.post(
+            "/compose.update", json={"composeId": app["composeId"], "description": "edited by hand"}
+        ).raise_for_status()
+    drifted = _drift(world)
+    out["drifted"] = {"run": drifted, "issues": [dict(i) for i in _drift_issues(world)]}
+    with world.owner() as owner:  # put it back as the stack left it
+        owner.post(
+            "/compose.update", json={"composeId": app["composeId"], "description": app["description"]}
+        ).raise_for_status()
+    again = _drift(world)
+    out["clean_again"] = {"run": again, "issues": [dict(i) for i in _drift_issues(world)]}
+    return out
+
+
+@pytest.fixture(scope="module")
+def flow(world: World) -> dict[str, Any]:
+    return dict(world.flow("release", release_flow))
+
+
+def test_a_push_to_main_deploys_staging_and_cuts_the_next_release(flow: dict[str, Any]) -> None:
+    staging = flow["staging"]
+    run = staging["run"]
+    assert {j: r for j, r in run.jobs.items() if j in ("images", "deploy", "release")} == {
+        "images": "success",
+        "deploy": "success",
+        "release": "success",
+    }, run.explain()
+    env = staging["env"]
+    assert env is not None
+    assert sorted(c["name"] for c in env["compose"]) == ["app", "postgres", "redis"]
+    assert all(c["composeStatus"] == "done" for c in env["compose"])
+    model = stacks.environment("staging", staging["tag"])
+    assert model.image("backend") in _images(env) and model.image("frontend") in _images(env)
+    assert all(staging["images"].values())
+    assert "staging" in staging["stacks"]
+    # the release: the commit is tagged v0.0.1 in git, and both images carry it with the same digests
+    assert flow["version"] == "v0.0.1"
+    tagged = next(r for r in staging["refs_created"] if r[0] == "refs/tags/v0.0.1")
+    assert tagged[1] == staging["sha"] and tagged[2] == RELEASE_APP  # the tag ruleset's only bypass actor
+    assert flow["release_images"] == staging["images"]
+
+
+def test_a_tampered_plan_is_refused_and_production_is_untouched(flow: dict[str, Any]) -> None:
+    tampered = flow["tampered"]
+    run = tampered["run"]
     assert run.jobs == {"plan": "success", "deploy": "failure"}, run.explain()
-    assert "FAILED" in run.job_log("deploy") or "did NOT match" in run.job_log("deploy"), run.job_log("deploy")
-    assert seen == []  # refused before anyone could approve it: the production identity was never asked for
-    assert "production" not in world.composes(PROJECT, world.dokploy)
+    steps = {step: outcome for (job, step), outcome in run.steps.items() if job == "deploy"}
+    assert steps.get("fetch the approved plan and check it is the one planned") == "failure", steps
+    assert steps.get("Vault login (production)") in (None, "skipped"), steps
+    assert steps.get("pulumi up --plan (what was approved is what runs)") in (None, "skipped"), steps
+    assert tampered["seen"] == []  # refused before the production identity was ever asked for
+    assert tampered["env"] is None or not _images(tampered["env"])
 
 
-def test_an_approved_release_deploys_exactly_its_plan_to_production(world: World, released: dict[str, Any]) -> None:
-    seen: list[dict[str, Any]] = []
-    world.github.reviewers["production"] = _plan_reviewer(seen)
-    run = _production(world, released["sha"])
+def test_an_approved_release_deploys_exactly_its_plan_to_production(world: World, flow: dict[str, Any]) -> None:
+    approved = flow["approved"]
+    run = approved["run"]
     assert run.jobs == {"plan": "success", "deploy": "success"}, run.explain()
-    assert [s["ref"] for s in seen] == ["refs/tags/v0.0.1"]  # one approval, of the tag's run, after reading its plan
-    production = world.composes(PROJECT, world.dokploy).get("production")
-    assert production is not None
-    digest = world.image_digest(f"{IMAGE}-backend", "v0.0.1")
-    assert f"{IMAGE}-backend@{digest}" in _images(production)  # by digest, the one staging released
-    assert ":v0.0.1" not in _images(production)
+    assert [s["ref"] for s in approved["seen"]] == ["refs/tags/v0.0.1"]  # one approval, after reading the plan
+    env = approved["env"]
+    assert env is not None and all(c["composeStatus"] == "done" for c in env["compose"])
+    digest = flow["release_images"]["backend"]
+    backend = stacks.environment("production", "v0.0.1").image_repository + "-backend"
+    assert f"{backend}@{digest}" in _images(env)  # by digest: exactly what staging released
+    assert ":v0.0.1" not in _images(env)
     assert ("report.zitian.party", "/api/health", 200) in world.edge.app.hits
-    assert "production" in world.stacks("production")
+    assert "production" in flow["stacks"]["production"]
+
+
+def test_drift_opens_one_issue_and_a_clean_check_closes_it(flow: dict[str, Any]) -> None:
+    clean, drifted, again = flow["drift_clean"], flow["drifted"], flow["clean_again"]
+    assert clean["run"].jobs == {"staging": "success", "production": "success", "issue": "success"}, clean[
+        "run"
+    ].explain()
+    assert [i for i in clean["issues"] if i["state"] == "open"] == []
+    assert drifted["run"].jobs["issue"] == "failure", drifted["run"].explain()  # drift fails the check run
+    (issue,) = drifted["issues"]
+    assert issue["state"] == "open" and issue["user"]["login"] == "github-actions[bot]"
+    assert "| `staging` | drift |" in issue["body"] and "| `production` | clean |" in issue["body"]
+    (closed,) = again["issues"]
+    assert closed["number"] == issue["number"] and closed["state"] == "closed", (closed, again["run"].explain())
+    assert again["run"].jobs["issue"] == "success", again["run"].explain()

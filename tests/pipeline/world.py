@@ -24,13 +24,17 @@ import secrets
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT, PROJECT
@@ -49,6 +53,8 @@ from tests.support.registry import Registry, running_registry
 
 PULUMI_PROJECT = "finance-report"
 ACTOR = "octo-dev"
+RELEASE_APP_ID = "4242"
+RELEASE_APP = "finance-report-release[bot]"
 # Dokploy keys as the repository admins would create them (docs/workflows.md "Identities").
 MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
 NO_ACCESS_KEY = "no-access-member-key"  # DOKPLOY_NO_ACCESS_API_KEY: a member of no project
@@ -105,13 +111,33 @@ class World:
     origin: Path
     site: Path  # a working clone to author commits in
     token: str  # the runs' GITHUB_TOKEN (the bot)
+    push_token: str  # GHCR_PUSH_TOKEN: write on the release packages (staging environment)
+    release_app_key: str  # RELEASE_APP_PRIVATE_KEY: the release GitHub App's key (PEM)
     projects: dict[str, str] = field(default_factory=dict)
     _runs: Iterator[int] = field(default_factory=lambda: itertools.count(9001))
     _installed: bool = False
+    # One working clone authors every commit: scenarios running in parallel take turns with it.
+    _site_lock: threading.RLock = field(default_factory=threading.RLock)
+    _flows: dict[str, Future[Any]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=3))
+
+    def start_flow(self, name: str, flow: Callable[[World], Any]) -> None:
+        """Run a scenario's whole sequence of workflow runs in the background (independent scenarios overlap)."""
+        if name not in self._flows:
+            self._flows[name] = self._pool.submit(flow, self)
+
+    def flow(self, name: str, flow: Callable[[World], Any]) -> Any:
+        """The result of a scenario's sequence: started now unless already running in the background."""
+        self.start_flow(name, flow)
+        return self._flows[name].result()
 
     # ---- the repository ----------------------------------------------------------------------
     def commit(self, branch: str, files: Mapping[str, str], message: str, base: str = "main") -> str:
         """A commit on `branch` (created from `base`) changing `files`; pushed to origin. Returns its sha."""
+        with self._site_lock:
+            return self._commit(branch, files, message, base)
+
+    def _commit(self, branch: str, files: Mapping[str, str], message: str, base: str) -> str:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         start = f"origin/{branch}" if git("ls-remote", "origin", f"refs/heads/{branch}", cwd=self.site) else base
         if not start.startswith("origin/") and start != "HEAD":
@@ -128,6 +154,10 @@ class World:
 
     def pull_request_refs(self, number: int, head: str) -> str:
         """refs/pull/<N>/head and the merge commit refs/pull/<N>/merge GitHub computes; returns the merge sha."""
+        with self._site_lock:
+            return self._pull_request_refs(number, head)
+
+    def _pull_request_refs(self, number: int, head: str) -> str:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
         git("merge", "-q", "--no-ff", "-m", f"Merge {head} into main", head, cwd=self.site)
@@ -140,9 +170,12 @@ class World:
         """The admins' one-time steps before staging and production deploy (README, docs/workflows.md):
         `pulumi stack init` of both stacks on their Vault transit keys, committed to main with the
         encryptedkey it writes; and the operator's own keys in Vault (the `provided` ones)."""
-        if self._installed:
-            return
-        self._installed = True
+        with self._site_lock:
+            if not self._installed:
+                self._install_stacks()
+                self._installed = True
+
+    def _install_stacks(self) -> None:
         git("fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", cwd=self.site)
         git("checkout", "-q", "--detach", "origin/main", cwd=self.site)
         kv = self.openbao.client().secrets.kv.v2
@@ -161,8 +194,25 @@ class World:
             kv.create_or_update_secret(
                 f"finance_report/{stack}/app", {**operator, "OPENROUTER_API_KEY": "or-key"}, mount_point="secret"
             )
+            # The backup destination (docs/data.md, docs/first-day.md): the operator's, in the postgres secret.
+            destination = {
+                "BACKUP_S3_ENDPOINT": "https://backups.example.test",
+                "BACKUP_S3_BUCKET": f"finance-report-backups-{stack}",
+                "BACKUP_S3_ACCESS_KEY": f"{stack}-backup-user",
+                "BACKUP_S3_SECRET_KEY": secrets.token_hex(16),
+            }
+            kv.create_or_update_secret(f"finance_report/{stack}/postgres", destination, mount_point="secret")
         git("commit", "-q", "-m", "stack init staging and production (Vault transit secrets providers)", cwd=self.site)
         git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=self.site)
+
+    def has_workflow(self, name: str, ref: str = "main") -> bool:
+        path = f"{ref}:.github/workflows/{name}"
+        return (
+            subprocess.run(
+                ["git", "--git-dir", str(self.origin), "cat-file", "-e", path], capture_output=True
+            ).returncode
+            == 0
+        )
 
     def sha(self, ref: str) -> str:
         return git("--git-dir", str(self.origin), "rev-parse", ref, cwd=self.root)
@@ -177,11 +227,11 @@ class World:
             "VAULT_ADDR": self.openbao.address,
             "DOKPLOY_URL": self.pr_dokploy.url,
             "DOKPLOY_PREVIEW_URL": self.pr_dokploy.url,  # PR environments on their own Dokploy instance
-            "RELEASE_APP_ID": self.github.app_id,
-            "GHCR_PUSH_USERNAME": "release-pusher",
             "PULUMI_BACKEND_URL_PREVIEW": f"file://{state / 'preview'}",
             "PULUMI_BACKEND_URL_STAGING": f"file://{state / 'staging'}",
             "PULUMI_BACKEND_URL_PRODUCTION": f"file://{state / 'production'}",
+            "RELEASE_APP_ID": RELEASE_APP_ID,
+            "GHCR_PUSH_USERNAME": "release-pusher",
         }
 
     def secrets(self) -> dict[str, str]:
@@ -194,15 +244,41 @@ class World:
             "DOKPLOY_OBSERVER_API_KEY": OBSERVER_KEY,
             "GH_ENVIRONMENTS_TOKEN": "environments-token",
             "GH_ADMIN_TOKEN": "admin-token",
+            "GHCR_PUSH_TOKEN": self.push_token,
+            # base64: one line in act's env file (ops app-token accepts either form)
+            "RELEASE_APP_PRIVATE_KEY": base64.b64encode(self.release_app_key.encode()).decode(),
             "GH_READONLY_TOKEN": "readonly-token",
-            # base64: act's env files take no multi-line values (ops app-token accepts either form)
-            "RELEASE_APP_PRIVATE_KEY": base64.b64encode(self.github.app_private_key_pem.encode()).decode(),
-            "GHCR_PUSH_TOKEN": RELEASE_PUSH_TOKEN,
             "DOKPLOY_STAGING_OBSERVER_API_KEY": OBSERVER_KEY,
         }
 
     # ---- running a workflow ----------------------------------------------------------------------
     def run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+        """One workflow run under act; then, as GitHub would, the runs it started through the API
+        (`gh workflow run`: workflow_dispatch), each at the head of the ref it named."""
+        result = self._run(workflow, event_name, event, sha=sha, ref=ref)
+        for d in [d for d in self.github.state.dispatches if d["from_run"] == result.run_id]:
+            target = str(d["ref"]) if str(d["ref"]).startswith("refs/") else f"refs/heads/{d['ref']}"
+            payload = {"ref": target, "inputs": d["inputs"], "workflow": d["workflow"]}
+            result.dispatched.append(
+                self._run(d["workflow"], "workflow_dispatch", payload, sha=self.sha(target), ref=target)
+            )
+        return result
+
+    def _triggered(self, workflow: str, event_name: str, event: dict[str, Any], sha: str) -> bool:
+        """Whether GitHub starts this workflow for the event: act ignores `on.<event>.types`."""
+        text = git("--git-dir", str(self.origin), "show", f"{sha}:.github/workflows/{workflow}", cwd=self.root)
+        doc = yaml.safe_load(text) or {}
+        on = doc.get("on", doc.get(True)) or {}
+        spec = on.get(event_name) if isinstance(on, dict) else None
+        types = spec.get("types") if isinstance(spec, dict) else None
+        return not types or event.get("action") in types
+
+    def _run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+        if not self._triggered(workflow, event_name, event, sha):
+            jobs = yaml.safe_load(
+                git("--git-dir", str(self.origin), "show", f"{sha}:.github/workflows/{workflow}", cwd=self.root)
+            ).get("jobs", {})
+            return act.ActRun("", 0, dict.fromkeys(jobs, "not triggered"))
         run_id = str(next(self._runs))
         scratch = self.root / "runs" / run_id
         workdir = scratch / "repo"
@@ -296,6 +372,12 @@ class World:
         """Stack names in a trust zone's file backend (what `pulumi stack ls` would list)."""
         base = self.root / "state" / zone / ".pulumi" / "stacks"
         return sorted(p.name.removesuffix(".json") for p in base.rglob("*.json") if not p.name.endswith(".bak"))
+
+    def pulled(self, ref: str) -> str | None:
+        """The digest a full reference (`ghcr.io/owner/name:tag`, as the model names it) resolves to, or None."""
+        name = ref.split("/", 1)[1]
+        repo, _, tag = name.rpartition(":")
+        return self.image_digest(repo, tag)
 
     def image_digest(self, image: str, tag: str) -> str | None:
         admin = Credentials("admin", "admin-password")
@@ -406,16 +488,18 @@ def _installation_config(dokploy_url: str, vault_address: str) -> dict[str, str]
     return out
 
 
-RELEASE_PUSH_TOKEN = "release-push-token"  # the `staging` environment's push credential for the release packages
-
-
 @contextlib.contextmanager
 def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
     token = "ghs_" + secrets.token_hex(18)
+    push_token = "ghp_" + secrets.token_hex(18)
+    app_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    app_pem = app_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     users: dict[str, tuple[str, tuple[str, ...]]] = {
         ACTOR: (token, ("pull", "push")),
+        "release-pusher": (push_token, ("pull", "push")),
         "admin": ("admin-password", ("pull",)),
-        "release-pusher": (RELEASE_PUSH_TOKEN, ("pull", "push")),  # staging's GHCR_PUSH_TOKEN
     }
     with contextlib.ExitStack() as stack:
         dokploy = stack.enter_context(running_server(root / "dokploy", knobs={"deploy_duration_ms": 100}))
@@ -428,6 +512,10 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
         github.add_token("readonly-token", "repository-reader")
+        public = app_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        github.install_app(RELEASE_APP_ID, public.decode(), RELEASE_APP)
         app = SimulatedApp([dokploy, pr_dokploy], _image_exists(registry))
         edge = Edge(root / "edge", app, "zitian.party").start()
         stack.callback(edge.stop)
@@ -435,15 +523,20 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         edge.route("api.github.localhost", github.url, scheme="http")
         admin = VaultClient.connect(VaultConnection(address=openbao.address), {"VAULT_TOKEN": openbao.root_token})
         jwt = JwtConfig(pubkeys=(github.public_key_pem,), discovery_url=None, bound_issuer=GITHUB_ISSUER)
-        bootstrap(admin, BootstrapOptions(repository_id=REPOSITORY_ID, jwt=jwt))
-        world = World(root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token)
+        bootstrap(admin, BootstrapOptions(jwt=jwt, repository_id=REPOSITORY_ID))
+        world = World(
+            root, dokploy, pr_dokploy, openbao, registry, github, edge, origin, site, token, push_token, app_pem
+        )
         _prebuilt(root)
         _seed_venv_cache(root)
         _owner_projects(world)
         (root / "state" / "preview").mkdir(parents=True)
         (root / "state" / "staging").mkdir()
         (root / "state" / "production").mkdir()
-        yield world
+        try:
+            yield world
+        finally:
+            world._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def pulumi_available() -> bool:

@@ -253,7 +253,7 @@ CASES: tuple[Case, ...] = (
         "adopt-unknown-part",
         "config value",
         "local",
-        r"config adopt has unknown keys \['compose'\]",
+        r"config financeReport:adopt has unknown keys \['compose'\]",
         _fr("adopt", '{"compose": {"app": "x"}}'),
     ),
     Case(

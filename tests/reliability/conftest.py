@@ -27,7 +27,7 @@ MEMBER_KEY = "reliability-member-key-77ab12"
 def servers(tmp_path_factory: pytest.TempPathFactory, openbao: OpenBao) -> Iterator[Servers]:  # noqa: F811
     # The Vault bootstrap `make up` runs for local: KV mount, policies, token roles.
     subprocess.run(
-        [sys.executable, "-m", "ops.vault_bootstrap", "--env", "local", "--no-jwt"],
+        [sys.executable, "-m", "ops.vault_bootstrap", "--env", "local", "--env", "preview", "--no-jwt"],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", **openbao.env()},
         check=True,

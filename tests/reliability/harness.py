@@ -19,6 +19,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -26,7 +27,8 @@ import pulumi
 
 from components import program
 from components.dokploy.markers import marker_for, tag_description
-from components.vault.connection import forget_logins
+from components.vault.client import VaultClient
+from components.vault.connection import VaultConnection, forget_logins
 from dokploy_local.testing import LocalDokploy
 from tests.stacks.mocks import Recorder
 from tests.support.openbao import OpenBao
@@ -124,3 +126,32 @@ def _environ(changes: Mapping[str, str | None]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _public_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def admit_pr_stack(address: str, root_token: str, pr: int, token_file: Path | None = None) -> None:
+    """What an admin and the PR admission job do for pr-<N>: the bootstrap (JWT mount trusting a throwaway key,
+    as no GitHub OIDC is reachable here), PR N's entity and token role, and optionally the stack's token."""
+    from ops.vault_bootstrap import BootstrapOptions, JwtConfig, admit_pr, bootstrap, ensure_stack_token
+
+    admin = VaultClient.connect(VaultConnection(address=address), {"VAULT_TOKEN": root_token})
+    opts = BootstrapOptions(
+        groups=("local", "preview"),
+        repository_id="123456789",  # what GitHub would give; the JWT roles are bound to it
+        jwt=JwtConfig(pubkeys=(_public_pem(),), discovery_url=None),
+    )
+    bootstrap(admin, opts)
+    admit_pr(admin, pr)
+    if token_file is not None:
+        ensure_stack_token(admin, "preview", token_file, pr_number=pr)

@@ -19,6 +19,9 @@ SCENARIOS = (
     "destroy-refused-vault-down",
     "destroy-refused-other-stack-in-owned-project",
     "local-servers-own-their-processes",
+    "faults-20pct-and-commit-then-drop",
+    "openbao-restarted-mid-up",
+    "pulumi-killed-in-up-and-destroy",
 )
 
 

@@ -1,6 +1,8 @@
-"""Destroy checks before it deletes (issue 16, build 5), on a throwaway copy of the repository.
+"""Objects deleted by hand, and destroy checks before it deletes (issue 16), on a throwaway copy of the repo.
 
-`make up` of local, then pr-7 in the shared preview project. Then:
+`make up` of local. A compose deleted by hand, then a KV secret deleted by hand: the next `make up` notices
+each (one `project.all`, one KV listing) and creates it again; a preview after it shows no change. Then pr-7
+in the shared preview project, and:
 - `make destroy` (local) is refused in one line while pr-7 lives in a project local owns;
 - destroy of pr-7 with the Dokploy server down is refused, and with OpenBao down is refused;
 each time nothing was written to Dokploy and the stack's state still holds every resource. With the servers
@@ -14,11 +16,13 @@ import signal
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.reliability import report
+from tests.reliability.harness import admit_pr_stack
 from tests.stacks.clone import Clone, Run
-from tests.stacks.test_local_stack import PR_CONFIG
+from tests.stacks.test_local_stack import _up_pr
 from tests.support.leaks import find_leaks
 from tests.support.pulumi_cli import pulumi_available
 
@@ -27,16 +31,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not pulumi_available(), reason="run `make setup` to build .tools/bin/pulumi"),
 ]
-
-
-def _up_pr(clone: Clone, stack: str, env: dict[str, str]) -> None:
-    clone.pulumi("stack", "init", stack, env=env)
-    for key, value in {**PR_CONFIG, "financeReport:imageTag": f"{stack}-abc1234"}.items():
-        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
-    for key in ("dokploy:url", "vault:address"):
-        value = clone.pulumi("config", "get", "--stack", "local", key, env=env).stdout.strip()
-        clone.pulumi("config", "set", "--stack", stack, "--", key, value, env=env)
-    clone.pulumi("up", "--stack", stack, "--yes", "--skip-preview", env=env)
 
 
 def _resource_count(clone: Clone, stack: str, env: dict[str, str]) -> int:
@@ -67,11 +61,10 @@ def test_destroy_refuses_what_it_could_not_finish(tmp_path: Path) -> None:
 
 def _scenario(clone: Clone) -> None:
     clone.script("up.sh")
-    clone.run(
-        ".venv/bin/python", "-m", "ops.vault_bootstrap", "--env", "pr-7", "--openbao-dir", ".local/openbao",
-        "--no-jwt", "--stack-token-file", ".local/openbao/stack-preview.token",
-    )  # fmt: skip
-    pr_env = clone.stack_env("stack-preview.token")
+    _deleted_by_hand(clone)
+    root_token = (clone.openbao_dir / "root-token").read_text().strip()
+    admit_pr_stack(clone.vault_address, root_token, 7, clone.openbao_dir / "stack-pr-7.token")
+    pr_env = clone.stack_env("stack-pr-7.token")
     _up_pr(clone, "pr-7", pr_env)
     before = clone.dokploy_snapshot()
     local_count, pr_count = _resource_count(clone, "local", pr_env), _resource_count(clone, "pr-7", pr_env)
@@ -109,9 +102,76 @@ def _scenario(clone: Clone) -> None:
     )
     assert clone.vault_envs() == set()
     secrets = [clone.dokploy_key, (clone.openbao_dir / "root-token").read_text().strip()]
-    secrets += [(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-preview.token")]
+    secrets += [(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-pr-7.token")]
     leaks = find_leaks(clone.state_text() + "\n".join(clone.transcript), secrets)
     assert not leaks, leaks
+
+
+def _app_compose(clone: Clone) -> list[str]:
+    snapshot = clone.dokploy_snapshot()
+    return [k.split(":", 1)[1] for k, v in snapshot.items() if k.startswith("compose:") and v["name"] == "app"]
+
+
+def _deleted_by_hand(clone: Clone) -> None:
+    """The app compose deleted in Dokploy and the app's KV secret in Vault; one `make up` recreates both."""
+    (app_id,) = _app_compose(clone)
+    before = clone.control("counts")
+    httpx.post(
+        f"{clone.dokploy_url}/api/compose.delete",
+        json={"composeId": app_id, "deleteVolumes": True},
+        headers={"x-api-key": clone.dokploy_key},
+    ).raise_for_status()
+    vault = clone.vault()
+    path = "finance_report/local/app"
+    vault.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
+    seq = clone.last_seq()
+    up = clone.script("up.sh")
+    assert "object(s) of stack local are gone" in up.stdout, up.stdout
+    (new_id,) = _app_compose(clone)
+    assert new_id != app_id
+    counts = clone.control("counts")
+    kinds = ("projects", "environments", "composes", "domains")
+    assert {k: counts[k] for k in kinds} == {k: before[k] for k in kinds}
+    data = vault.secrets.kv.v2.read_secret_version(path=path, mount_point="secret", raise_on_deleted_version=True)
+    assert data["data"]["data"], "the KV secret was not created again"
+    del seq
+    clone.script("stack.sh", "preview")  # --expect-no-changes: nothing left over
+    # What the check costs, whatever the number of objects: one listing (and the version, once per process).
+    seq = clone.last_seq()
+    assert (
+        clone.run(".venv/bin/python", "-m", "ops.missing_objects", "--stack", "local", env=clone.stack_env()).stdout
+        == "\n"
+    )
+    reads = [r["procedure"] for r in clone.control("requests", since=seq)["requests"]]
+    assert sorted(reads) in (["project.all"], ["project.all", "settings.getDokployVersion"]), reads
+    lists = [r for r in reads if r == "project.all"]
+    _record_scenario(
+        "compose-deleted-by-hand",
+        "the app compose deleted in Dokploy, then `make up`",
+        f"noticed and recreated ({app_id} -> {new_id}); the check reads {len(lists)} project.all, whatever the size; "
+        "then `make preview` expects no changes",
+        f"{before['composes']} composes, {before['domains']} domains / {counts['composes']}, {counts['domains']}",
+    )
+    _record_scenario(
+        "kv-secret-deleted-by-hand",
+        f"secret/{path} deleted in Vault (metadata and versions), then `make up` (no --target)",
+        "noticed (one KV listing) and recreated with every key; then `make preview` expects no changes",
+        "1 secret / 1",
+    )
+
+
+def _record_scenario(case_id: str, what: str, message: str, objects: str) -> None:
+    report.record(
+        report.Row(
+            id=case_id,
+            group="blind spot",
+            input=what,
+            result="pass",
+            objects=objects,
+            message=message,
+            section="scenario",
+        )
+    )
 
 
 def _record(case_id: str, what: str, line: str) -> None:

@@ -48,6 +48,14 @@ PROVIDED = {
 }
 
 
+BACKUP_DESTINATION = {
+    "BACKUP_S3_ENDPOINT": "https://backups.example.test",
+    "BACKUP_S3_BUCKET": "finance-report-backups",
+    "BACKUP_S3_ACCESS_KEY": "backup-access-key",
+    "BACKUP_S3_SECRET_KEY": "backup-secret-key-0123456789",
+}
+
+
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
     with running_registry(tmp_path / "registry", USERS) as reg:
@@ -156,6 +164,10 @@ def _bootstrap(vault: OpenBao, env: str, token_file: Path) -> None:
     )
     vault.client().secrets.kv.v2.create_or_update_secret(
         path=f"finance_report/{env}/app", secret=PROVIDED, mount_point="secret"
+    )
+    # The backup destination (docs/data.md): the operator's, in the postgres secret.
+    vault.client().secrets.kv.v2.create_or_update_secret(
+        path=f"finance_report/{env}/postgres", secret=BACKUP_DESTINATION, mount_point="secret"
     )
 
 

@@ -7,7 +7,16 @@ import pytest
 from components.environment import environment_for
 from components.vault.ensure import Plan, plan, references
 from components.vault.errors import MissingProvidedKey, VaultNotFound
-from components.vault.keys import KeyClass, KeySpec, ServiceSecrets, derived, generated, provided, secret_layout
+from components.vault.keys import (
+    BACKUP_KEYS,
+    KeyClass,
+    KeySpec,
+    ServiceSecrets,
+    derived,
+    generated,
+    provided,
+    secret_layout,
+)
 from tests.support.leaks import find_leaks
 
 # seed-system.md §9.10: exactly these seven, for staging and production
@@ -32,9 +41,12 @@ def test_staging_and_production_follow_the_real_layout() -> None:
     for name in ("staging", "production"):
         layout = {s.service: s for s in secret_layout(ENVS[name])}
         assert set(layout) == {"postgres", "redis", "app"}
-        assert layout["postgres"].names == ("POSTGRES_PASSWORD",)
+        # The seed's keys, plus the backup destination (docs/data.md): the operator's, in the postgres secret,
+        # derived copies in the app's (its MinIO mirror).
+        assert layout["postgres"].names == ("POSTGRES_PASSWORD", *BACKUP_KEYS)
+        assert set(layout["postgres"].of(KeyClass.PROVIDED)) == set(BACKUP_KEYS)
         assert layout["redis"].names == ("PASSWORD",)
-        assert set(layout["app"].names) == set(SEED_APP_KEYS)
+        assert set(layout["app"].names) == {*SEED_APP_KEYS, *BACKUP_KEYS}
         assert set(layout["app"].of(KeyClass.PROVIDED)) == {"S3_ACCESS_KEY", "S3_SECRET_KEY", "OPENROUTER_API_KEY"}
         assert layout["app"].path == f"finance_report/{name}/app"
 

@@ -17,6 +17,7 @@ from components.vault import (
     preflight_error,
     transit_preflight,
 )
+from components.vault.keys import BACKUP_KEYS
 from ops.openbao_server import free_port
 from tests.vault.conftest import Authority
 
@@ -43,6 +44,9 @@ def test_passes_for_the_stack_identities(authority: Authority) -> None:
         "finance_report/production/app",
         {"S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "b", "OPENROUTER_API_KEY": "c"},
         mount_point="secret",
+    )
+    authority.admin().secrets.kv.v2.create_or_update_secret(  # the backup destination (docs/data.md)
+        "finance_report/production/postgres", dict.fromkeys(BACKUP_KEYS, "d"), mount_point="secret"
     )
     preflight(PRODUCTION, conn(authority), Access.READ, environ=ro)
 
@@ -84,6 +88,12 @@ def test_missing_capability_names_the_path(
 
 
 def test_missing_provided_key_names_path_and_key(authority: Authority) -> None:
+    msg = preflight_error(STAGING, conn(authority), environ={"VAULT_TOKEN": authority.identity("staging")})
+    # The backup destination first (the postgres secret, docs/data.md), then the app's own keys.
+    assert msg is not None and "secret/finance_report/staging/postgres" in msg and "BACKUP_S3_SECRET_KEY" in msg
+    authority.admin().secrets.kv.v2.create_or_update_secret(
+        "finance_report/staging/postgres", dict.fromkeys(BACKUP_KEYS, "d"), mount_point="secret"
+    )
     msg = preflight_error(STAGING, conn(authority), environ={"VAULT_TOKEN": authority.identity("staging")})
     assert msg is not None and "secret/finance_report/staging/app" in msg and "OPENROUTER_API_KEY" in msg
     with pytest.raises(MissingProvidedKey):

@@ -20,7 +20,7 @@ import pytest
 from components.environment import environment_for
 from components.vault.authority import approle_role
 from components.vault.ensure import references
-from components.vault.keys import KeyClass, secret_layout
+from components.vault.keys import BACKUP_KEYS, KeyClass, secret_layout
 from ops.vault_bootstrap import issue_agent_credentials
 from tests.support.leaks import Secret, assert_no_leak, digest, hide
 from tests.support.openbao import OpenBao
@@ -260,6 +260,12 @@ def test_hand_set_values_survive_and_derived_values_follow_their_sources(run: Ru
 
 def test_a_missing_provided_key_fails_with_its_name(run: Run) -> None:
     run.init("staging")
+    # The backup destination is set (tests/vault/test_preflight.py checks it is named when it is not) ...
+    destination = dict.fromkeys(BACKUP_KEYS, "set-by-the-operator")
+    run.authority.admin().secrets.kv.v2.create_or_update_secret(
+        "finance_report/staging/postgres", destination, mount_point="secret"
+    )
+    # ... the app's own provided keys are not.
     proc = run.up("staging", check=False)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr

@@ -75,7 +75,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("staging.yml", "release"): {"contents": R, "id-token": W},
     ("production.yml", "plan"): {"contents": R, "id-token": W, "packages": R},
     ("production.yml", "deploy"): {"actions": R, "contents": R, "id-token": W, "packages": R},
-    ("reaper.yml", "reap"): {"contents": R, "id-token": W, "pull-requests": R},
+    ("reaper.yml", "reap"): {"contents": R, "id-token": W, "pull-requests": W},  # W: the closed PR's comment
     ("drift.yml", "staging"): {"contents": R, "id-token": W},
     ("drift.yml", "production"): {"contents": R, "id-token": W, "packages": R},
     ("drift.yml", "issue"): {"contents": R, "issues": W},
@@ -536,4 +536,5 @@ def test_pr_stacks_and_the_reaper_use_the_pr_dokploy_instance_of_the_model() -> 
     assert (pr.dokploy_url_variable, staging.dokploy_url_variable) == ("DOKPLOY_PREVIEW_URL", "DOKPLOY_URL")
     expected = f"${{{{ vars.{pr.dokploy_url_variable} || vars.DOKPLOY_URL }}}}"
     assert WF["pr-environment.yml"]["env"]["DOKPLOY_URL"] == expected
-    assert steps(jobs(WF["reaper.yml"])["reap"])[-1]["env"]["DOKPLOY_URL"] == expected
+    (reap,) = (s for s in steps(jobs(WF["reaper.yml"])["reap"]) if s.get("id") == "reap")
+    assert reap["env"]["DOKPLOY_URL"] == expected
