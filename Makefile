@@ -12,7 +12,7 @@ export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 export PULUMI_HOME ?= $(ROOT)/.tools/pulumi-home
 
-.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell init-stack restore-drill
+.PHONY: setup test-setup venv pulumi up preview destroy down test lint typecheck lock bootstrap-vault migrate-state contract env shell init-stack restore-drill bench
 
 # The stack `make up`, `make preview` and `make destroy` act on: `local`, or a PR environment on the same
 # local servers (`make up STACK=pr-7`).
@@ -61,6 +61,11 @@ contract: setup
 
 up: setup
 	@bash scripts/up.sh $(STACK)
+
+# A benchmark, not a test: our stacks against the engine's floor on a local Dokploy server with 50 ms per request
+# (bench/README.md). Writes bench/results.json and the table in bench/README.md; BENCH_RUNS=1 for a quick look.
+bench: setup
+	$(PY) -m bench.engine
 
 preview: setup
 	@bash scripts/stack.sh preview $(STACK)

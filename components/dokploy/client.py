@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +148,8 @@ _KEYS_THAT_WORKED: set[tuple[str, str]] = set()
 # client per call; without this a refresh read the version once per resource (the benchmark, bench/RESULTS.md).
 # Keyed by the key too, so a different (possibly wrong) key is still checked against the server.
 _ACCEPTED_VERSIONS: dict[tuple[str, str], str] = {}
+# A refresh reads every resource at once, on the provider's threads: one of them reads the version, the rest wait.
+_VERSION_LOCK = threading.Lock()
 
 
 class DokployClient:
@@ -217,16 +220,17 @@ class DokployClient:
         if self.version is not None or not self._check:
             return
         key = self._key_id
-        if key in _ACCEPTED_VERSIONS:
-            self.version = _ACCEPTED_VERSIONS[key]
-            return
-        raw = self._retrying(
-            lambda: self._send("GET", "settings.getDokployVersion"), "settings.getDokployVersion", True
-        )
-        verdict = versions.judge(raw)
-        if verdict.warning:
-            progress.warn(verdict.warning)  # once per process and server: the verdict is remembered below
-        self.version = _ACCEPTED_VERSIONS[key] = verdict.version
+        with _VERSION_LOCK:
+            if key in _ACCEPTED_VERSIONS:
+                self.version = _ACCEPTED_VERSIONS[key]
+                return
+            raw = self._retrying(
+                lambda: self._send("GET", "settings.getDokployVersion"), "settings.getDokployVersion", True
+            )
+            verdict = versions.judge(raw)
+            if verdict.warning:
+                progress.warn(verdict.warning)  # once per process and server: the verdict is remembered below
+            self.version = _ACCEPTED_VERSIONS[key] = verdict.version
 
     def _retrying(self, call: Any, procedure: str, repeat_safe: bool) -> Any:
         def retry_on(exc: Exception) -> bool | float:

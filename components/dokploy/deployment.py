@@ -57,11 +57,12 @@ class ComposeDeploymentProvider(DokployProvider):
 
     def read(self, id_: str, props: Props) -> ReadResult:
         with self.client() as c:
-            try:
-                c.query("compose.one", composeId=props["compose_id"])
-            except DokployNotFoundError:
-                return ReadResult("", {})  # the compose and its deployments are gone
             rows = deployments(c, props["compose_id"])
+            if not rows:  # an unknown compose also lists none: only then is one more read needed to tell
+                try:
+                    c.query("compose.one", composeId=props["compose_id"])
+                except DokployNotFoundError:
+                    return ReadResult("", {})  # the compose and its deployments are gone
             ours = next((r for r in rows if str(r["deploymentId"]) == props.get("deployment_id")), None)
             current = bool(rows) and ours is not None and rows[0] is ours and ours.get("status") == "done"
             row = ours or {
