@@ -17,7 +17,7 @@ from dokploy_local.dashboard_masking import MASK
 from dokploy_local.testing import LocalDokploy, running_server
 from tests.support.leaks import assert_no_leak
 
-TOKEN = "hvs.CAESIJ7dashboardTokenValue0123456789"
+TOKEN = "synthetic-vault-token-for-the-masking-test-0123456789"  # not a real token, only its variable name
 DB_PASSWORD = "s3cr3t-db-password-value"
 
 
