@@ -155,7 +155,9 @@ def change_lines(name: str, old: Any, new: Any) -> list[str]:
     a, b = _text(old), _text(new)
     if "\n" not in a + b and len(a) + len(b) <= INLINE:
         return [f"- `{name}`: `{a}` → `{b}`"]
-    unified = difflib.unified_diff(a.splitlines(), b.splitlines(), f"{name} (base)", f"{name} (this PR)", lineterm="", n=2)
+    unified = difflib.unified_diff(
+        a.splitlines(), b.splitlines(), f"{name} (base)", f"{name} (this PR)", lineterm="", n=2
+    )
     body = clean_output("\n".join(unified), DIFF_LIMIT).rstrip()
     return [f"- `{name}`:", "", "```diff", body, "```", ""]
 
@@ -164,10 +166,17 @@ def section(base: Render, head: Render, stack: str = "staging", limit: int = BOD
     """The comment's staging part: summary line first, then the changed resources only, within `limit`."""
     head_lines = [TITLE, ""]
     if head.error is not None:
-        return "\n".join([*head_lines, f"**{stack}: not rendered at this PR**: {head.error}", "", WHAT.format(stack=stack)])
+        return "\n".join(
+            [*head_lines, f"**{stack}: not rendered at this PR**: {head.error}", "", WHAT.format(stack=stack)]
+        )
     if base.error is not None:
         return "\n".join(
-            [*head_lines, f"**{stack}: nothing to compare**: the base did not render ({base.error})", "", WHAT.format(stack=stack)]
+            [
+                *head_lines,
+                f"**{stack}: nothing to compare**: the base did not render ({base.error})",
+                "",
+                WHAT.format(stack=stack),
+            ]
         )
     d = diff(base.resources, head.resources)
     lines = [*head_lines, f"**{d.summary(stack)}**", "", WHAT.format(stack=stack), ""]
