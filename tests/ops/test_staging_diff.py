@@ -13,6 +13,7 @@ import re
 import subprocess
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,8 +151,12 @@ def _compose(i: int, line: str) -> dict[str, object]:
 
 
 def test_the_diff_lists_added_removed_and_changed_inputs_only() -> None:
-    base = {"t::kept": {"a": 1, "b": "x"}, "t::gone": {"a": 1}, "t::same": {"a": 1}}
-    head = {"t::kept": {"a": 2, "b": "x", "c": True}, "t::new": {"a": 1}, "t::same": {"a": 1}}
+    base: dict[str, dict[str, Any]] = {"t::kept": {"a": 1, "b": "x"}, "t::gone": {"a": 1}, "t::same": {"a": 1}}
+    head: dict[str, dict[str, Any]] = {
+        "t::kept": {"a": 2, "b": "x", "c": True},
+        "t::new": {"a": 1},
+        "t::same": {"a": 1},
+    }
     d = diff(base, head)
     assert (d.added, d.removed) == (["t::new"], ["t::gone"])
     assert [(c.key, c.inputs) for c in d.changed] == [("t::kept", {"a": (1, 2), "c": (None, True)})]
