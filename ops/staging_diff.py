@@ -5,7 +5,8 @@ the program is rendered under Pulumi's mocks (ops/staging_render.py) from the co
 the PR's merge commit (the checkout) and its base (the merge commit's first parent, exported with
 `git archive`), each in a fresh interpreter with an empty environment; the two sets of resource inputs are
 then compared. It cannot see drift or what staging's state holds: the real preview of staging runs on `main`
-after the merge (staging.yml).
+after the merge (staging.yml's `pulumi up --diff`, in its log); production's preview stays out of the PR
+comment (production.yml's plan, in its run summary), see docs/workflows.md.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ WHAT = (
     "_The change this PR makes to staging's desired state, rendered from the code without staging's credentials "
     "(the program under Pulumi's mocks, at the PR's base and at its merge commit; config from the committed "
     "`Pulumi.{stack}.yaml`, image tag held equal). It does not see staging's state or drift: the real preview of "
-    "staging runs on `main` after merge (staging.yml). Secrets, and values that come from one, show as "
-    "`[secret]` and are not compared._"
+    "staging runs on `main` after merge (staging.yml: `pulumi up --diff`, in its run log). Production's preview is "
+    "not here: it is the plan of production.yml, in that run's summary. Secrets, and values that come from one, "
+    "show as `[secret]` and are not compared._"
 )
 
 
