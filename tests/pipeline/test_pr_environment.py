@@ -16,7 +16,7 @@ from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import pull_request
 from tests.pipeline.github_api import BOT
-from tests.pipeline.world import World
+from tests.pipeline.world import World, git
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1500)]
 HOST = "report-pr-{n}.zitian.party"
@@ -77,6 +77,16 @@ def _deployed(pr: PullRequest, run: ActRun) -> None:
     assert pr.failed_jobs(run) == [], target + run.explain()
 
 
+HEALTH = "  financeReport:healthPath: /api/ready\n"
+
+
+def _staging_section(body: str) -> str:
+    """The comment's staging part, which comes after the environment's table."""
+    assert "| Run |" in body and "What this PR changes in staging" in body, body
+    assert body.index("| Run |") < body.index("What this PR changes in staging")
+    return body.split("What this PR changes in staging", 1)[1]
+
+
 def _runs_tag(env: dict[str, Any], tag: str) -> bool:
     (compose,) = env["compose"]
     text = str(compose.get("composeFile") or "")
@@ -105,9 +115,16 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     assert f"https://{HOST.format(n=7)}" in comment["body"] and sha1 in comment["body"]
     assert "smoke test healthy" in comment["body"] and "✅ healthy" in comment["body"]
     assert "pr-7" in world.github.state.environments
+    # ... and, after the environment's table, what the PR changes in staging: a docs change, nothing
+    assert opened.jobs["staging-diff"] == "success", opened.explain()
+    staging = _staging_section(comment["body"])
+    assert "**no change to staging**" in staging and "without staging's credentials" in staging, staging
 
-    # -- a new commit: the same environment updated in place, the comment edited
-    sha2 = pr.push({"docs/pr-7.md": "second change\n"}, "second change")
+    # -- a new commit: the same environment updated in place, the comment edited; it also changes staging's
+    # health path, which the edited comment shows as staging's app compose (and its redeploy) to update
+    staging_file = git("--git-dir", str(world.origin), "show", "main:Pulumi.staging.yaml", cwd=world.root)
+    staging_file = staging_file.replace("config:\n", f"config:\n{HEALTH}", 1)
+    sha2 = pr.push({"docs/pr-7.md": "second change\n", "Pulumi.staging.yaml": staging_file}, "second change")
     tag2 = f"pr-7-{sha2[:7]}"
     synced = pr.event("synchronize")
     _deployed(pr, synced)
@@ -117,6 +134,11 @@ def test_a_pr_comes_up_updates_in_place_goes_away_and_comes_back(deploying_world
     assert env2["compose"][0]["composeId"] == compose["composeId"]
     (comment,) = pr.comments()
     assert comment["edits"] == 1 and sha2 in comment["body"] and sha1 not in comment["body"]
+    staging = _staging_section(comment["body"])
+    assert "**staging: 2 to update, 0 to add, 0 to remove**" in staging, staging
+    assert "<code>staging-app</code> (dokploy:Compose): compose_file" in staging
+    assert "+      - http://127.0.0.1:8000/api/ready" in staging
+    assert len(comment["body"]) < 65_536
 
     # -- closed: destroyed, stack removed, its GitHub environment deleted, comment updated
     closed = pr.event("closed")
