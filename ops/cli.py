@@ -168,7 +168,9 @@ def cmd_comment(a: argparse.Namespace) -> int:
     stack = stacks.pr_stack(a.pr)
     if a.kind == "pr-env":
         env = stacks.environment(stack, stacks.image_tag(stack, a.sha))
-        staging = os.environ.get("STAGING_DIFF") or None  # the staging-diff job's section, passed on by the workflow
+        staging = os.environ.get("STAGING_DIFF")  # the staging-diff job's section, passed on by the workflow
+        if staging == "":  # passed on, but that job gave nothing
+            staging = comments.STAGING_MISSING
         body = comments.pr_environment(
             env, a.sha, _load_checks(a.smoke), gha.run_url(), deployed=_truthy(a.ok), staging=staging
         )

@@ -22,6 +22,10 @@ def marker(key: str) -> str:
 
 
 PR_ENV = "pr-environment"
+STAGING_MISSING = (
+    "#### What this PR changes in staging\n\n**not compared**: the `staging diff (from the code)` job gave no "
+    "result; its log in the run says why."
+)
 DRIFT = "drift"
 
 

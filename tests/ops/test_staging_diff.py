@@ -180,3 +180,25 @@ def test_the_staging_section_stays_under_its_cap_and_the_comment_under_githubs_l
 def test_a_head_that_does_not_render_says_so_instead_of_a_diff() -> None:
     text = section(Render({"t::a": {}}), Render(error="ConfigError: unknown config key financeReport:x"))
     assert "staging: not rendered at this PR**: ConfigError: unknown config key financeReport:x" in text
+
+
+# ---- the comment command, as the deploy job calls it ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("passed", "expected"),
+    [
+        ("#### What this PR changes in staging\n\n**no change to staging**", "**no change to staging**"),
+        ("", "**not compared**: the `staging diff (from the code)` job gave no result"),  # that job failed
+    ],
+)
+def test_the_pr_comment_carries_the_staging_part_after_the_table(
+    passed: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops import cli
+
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("STAGING_DIFF", passed)
+    assert cli.main(["comment", "pr-env", "--pr", "7", "--sha", "abcdef0123", "--dry-run"]) == 0
+    body = summary.read_text()
+    assert body.startswith(comments.marker(comments.PR_ENV)) and body.count(comments.marker(comments.PR_ENV)) == 1
+    assert expected in body and body.index("| Run |") < body.index(expected)
