@@ -15,8 +15,10 @@ Every caller (ComposeDeployment, the stacks, scripts) goes through `deploy_and_w
 - **The queue.** Dokploy runs one deploy at a time per server, in memory; one hung build blocks every later
   deploy while `compose.deploy` keeps answering 200. While no deployment has started, `deployment.queueList`
   (v0.30.x; skipped where it does not exist) says what is ahead; at the deadline the error names it.
-- **Errors.** 5xx and network errors while polling are retried until the deadline; a 401 stops at once (after a
-  success with the same key it names the API-key rate limit: the client's `DokployKeyExhaustedError`).
+- **Errors.** 5xx and network errors while polling are retried until the deadline. A bare 401 for a key that
+  worked earlier in this run (the client's `DokployKeyExhaustedError`) is retried for `AUTH_RETRY_SECONDS` of
+  consecutive 401s (a restarting auth layer answers a short burst of them in the middle of a long wait), then
+  stops with the client's one line naming the key; any other 401 stops at once.
 - **Progress** (deployment id, status, elapsed time, queue position) goes to Pulumi's log (`progress.info`) when it
   changes and at least every `REPORT_EVERY` seconds.
 """
@@ -37,6 +39,7 @@ from components.dokploy.errors import (
     DokployAuthError,
     DokployError,
     DokployHTTPError,
+    DokployKeyExhaustedError,
     DokployNotFoundError,
     DokployServerError,
     DokployTransportError,
@@ -53,6 +56,7 @@ GROWTH = 1.5
 MAX_INTERVAL = 5.0  # 12 polls a minute on a long deploy once the ramp is over
 QUEUE_AFTER = 2.0  # seconds without a new deployment before the queue is read (a short wait costs no extra call)
 REPORT_EVERY = 10.0
+AUTH_RETRY_SECONDS = 30.0  # consecutive bare 401s while polling before the key is taken as gone
 
 Row = dict[str, Any]
 Report = Callable[[str], None]
@@ -163,6 +167,7 @@ class _Wait:
         self.queue_supported = True
         self.queue: QueueView | None = None
         self.last_error: str | None = None
+        self.unauthorized_since: float | None = None  # first of the current run of bare 401s
         self._reported: tuple[Any, ...] | None = None
         self._reported_at = -REPORT_EVERY
 
@@ -184,10 +189,19 @@ class _Wait:
     def rows(self) -> list[Row] | None:
         """The compose's deployments, or None after a transient error (retried at the next poll)."""
         try:
-            return deployments(self.c, self.compose_id)
+            found = deployments(self.c, self.compose_id)
         except TRANSIENT as exc:
             self.last_error = str(exc)
             return None
+        except DokployKeyExhaustedError as exc:
+            now = self.w.clock()
+            self.unauthorized_since = now if self.unauthorized_since is None else self.unauthorized_since
+            if now - self.unauthorized_since >= AUTH_RETRY_SECONDS:
+                raise  # persistent: the key is revoked or rate-limited
+            self.last_error = str(exc)
+            return None
+        self.unauthorized_since = None
+        return found
 
     def read_queue(self) -> None:
         if not self.queue_supported or self.elapsed() < QUEUE_AFTER:

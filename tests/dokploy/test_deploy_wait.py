@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.dokploy.deploy import Waiter, deploy_and_wait, queue_view
+from components.dokploy.deploy import AUTH_RETRY_SECONDS, MAX_INTERVAL, Waiter, deploy_and_wait, queue_view
 from components.dokploy.errors import (
     DeploymentFailedError,
     DeploymentTimeoutError,
@@ -40,6 +40,7 @@ class FakeDokploy:
         self.polls: list[float] = []  # when deployment.allByCompose was read
         self.fail_polls: set[int] = set()  # poll numbers answered with a 502
         self.unauthorized_from: int | None = None  # from this poll on: a bare 401 (the key's rate limit)
+        self.unauthorized_polls: set[int] = set()  # poll numbers answered with a bare 401 (a burst)
         self.reports: list[str] = []
 
     def waiter(self, first: float = 0.1) -> Waiter:
@@ -68,7 +69,7 @@ class FakeDokploy:
         if procedure == "deployment.allByCompose":
             self.polls.append(self.now)
             n = len(self.polls)
-            if self.unauthorized_from is not None and n >= self.unauthorized_from:
+            if n in self.unauthorized_polls or (self.unauthorized_from is not None and n >= self.unauthorized_from):
                 raise DokployKeyExhaustedError("401 after a success: 10 requests per 24 hours", procedure=procedure,
                                                status=401)  # fmt: skip
             if n in self.fail_polls:
@@ -163,12 +164,21 @@ def test_transient_errors_while_polling_are_retried_within_the_deadline() -> Non
     assert run(fake)["status"] == "done"
 
 
-def test_a_401_after_a_success_stops_polling_at_once() -> None:
+def test_a_persistent_401_after_a_success_stops_within_the_retry_bound() -> None:
     fake = FakeDokploy(start_delay=0.5, duration=600)
     fake.unauthorized_from = 8
     with pytest.raises(DokployKeyExhaustedError, match="10 requests per 24"):
         run(fake)
-    assert len(fake.polls) == 8  # no poll after the 401
+    first_401 = fake.polls[7]
+    assert AUTH_RETRY_SECONDS <= fake.now - first_401 <= AUTH_RETRY_SECONDS + MAX_INTERVAL  # bounded, not the deadline
+    assert len(fake.polls) - 8 <= AUTH_RETRY_SECONDS / 2  # a few polls, not a hammering
+
+
+def test_a_short_burst_of_401s_in_a_long_deploy_wait_does_not_fail_the_up() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=120)
+    fake.unauthorized_polls = set(range(10, 14))  # 4 polls in a row, in the middle of the wait
+    assert run(fake)["status"] == "done"
+    assert fake.deploys == 1
 
 
 def test_a_stuck_queue_names_what_is_ahead_at_the_deadline() -> None:
