@@ -8,16 +8,22 @@ by hand (no marker) are never touched.
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hvac
 import pytest
 
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT
 from tests.pipeline.act import ActRun
+from tests.pipeline.test_pr_environment import PullRequest, _deployed
 from tests.pipeline.world import PULUMI_PROJECT, World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(900)]
+GAP = timedelta(seconds=30)
 
 
 def _left_by_a_crash(world: World, stack: str) -> tuple[str, str]:
@@ -109,3 +115,49 @@ def test_orphans_are_reported_daily_and_deleted_when_asked_hand_made_objects_sta
     assert ("reap", "tell the closed PR its environment is gone (or not)") not in {
         k for k, v in asked.steps.items() if v == "success"
     }  # no `stack` input: no PR is told anything
+
+
+def _last_update(world: World, stack: str) -> datetime:
+    """The stack's last update as `pulumi stack ls` reports it (what the reaper's TTL is measured from)."""
+    (path,) = (world.root / "state" / "preview" / ".pulumi" / "stacks").rglob(f"{stack}.json")
+    return datetime.fromisoformat(json.loads(path.read_text())["checkpoint"]["latest"]["manifest"]["time"])
+
+
+def _kv(world: World, prefix: str) -> list[str]:
+    kv = world.openbao.client().secrets.kv.v2
+    try:
+        return list(kv.list_secrets(path=prefix, mount_point="secret")["data"]["keys"])
+    except hvac.exceptions.InvalidPath:
+        return []
+
+
+def test_an_open_pr_idle_past_the_ttl_is_reaped_and_a_fresher_one_is_kept(deploying_world: World) -> None:
+    """TTL (ops/reaper.py): an open PR's stack is reaped once idle longer than PR_STACK_TTL_HOURS since its
+    last update. Two real PR deploys at least GAP apart; the TTL, set for this run, falls between their ages."""
+    world = deploying_world
+    old, fresh = PullRequest(world, 33), PullRequest(world, 34)
+    for pr in (old, fresh):
+        if pr is fresh:
+            time.sleep(GAP.total_seconds())  # the two ages differ by more than GAP: the TTL's margin either side
+        pr.push({f"docs/pr-{pr.number}.md": "change\n"}, "a change")
+        _deployed(pr, pr.event("opened"))
+    first, second = _last_update(world, "pr-33"), _last_update(world, "pr-34")
+    assert second - first > GAP, (first, second)
+    assert _kv(world, "finance_report/pr-33") and _kv(world, "finance_report/pr-34")
+    ttl = datetime.now(UTC) - (first + (second - first) / 2)
+    variables = {"PR_STACK_TTL_HOURS": f"{ttl.total_seconds() / 3600:.6f}"}
+
+    main = world.sha("main")
+    reap = world.run(
+        "reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main", variables=variables
+    )
+    assert reap.jobs == {"reap": "success"}, reap.explain()
+    report = _summary(world, reap)
+    assert (
+        "| `pr-33` | reap | PR #33 is open; idle" in report and "| `pr-34` | keep | PR #34 is open; idle" in report
+    ), report
+    assert old.environment() is None and "pr-33" not in world.stacks("preview")
+    assert _kv(world, "finance_report/pr-33") == []
+    assert ("pr-33", "environments-admin") in world.github.state.deleted_environments
+    assert fresh.environment() is not None and "pr-34" in world.stacks("preview")
+    assert _kv(world, "finance_report/pr-34") and "pr-34" in world.github.state.environments
