@@ -38,6 +38,7 @@ class FakeDokploy:
         self.blocker: dict[str, Any] | None = None  # another compose's job, active in the queue
         self.has_queue_list = True
         self.polls: list[float] = []  # when deployment.allByCompose was read
+        self.requests: list[float] = []  # when any read of the wait was made (deployment list, queue, compose)
         self.fail_polls: set[int] = set()  # poll numbers answered with a 502
         self.unauthorized_from: int | None = None  # from this poll on: a bare 401 (the key's rate limit)
         self.unauthorized_polls: set[int] = set()  # poll numbers answered with a bare 401 (a burst)
@@ -66,6 +67,7 @@ class FakeDokploy:
 
     def query(self, procedure: str, **params: Any) -> Any:
         self._advance()
+        self.requests.append(self.now)
         if procedure == "deployment.allByCompose":
             self.polls.append(self.now)
             n = len(self.polls)
@@ -133,18 +135,31 @@ def test_deadline_reports_the_running_deployment() -> None:
     assert 60 <= fake.now < 61 and "/logs/d1.log" in str(info.value)
 
 
-@pytest.mark.parametrize("duration", [0.05, 0.2, 0.5, 1.0])
+def busiest_minute(times: list[float]) -> int:
+    """The most requests in any 60 s window (the first minute included)."""
+    return max(sum(start <= t < start + 60 for t in times) for start in times)
+
+
+@pytest.mark.parametrize("duration", [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 1.1])
 def test_a_short_deploy_is_seen_done_within_half_a_second(duration: float) -> None:
-    fake = FakeDokploy(start_delay=0.05, duration=duration)
+    fake = FakeDokploy(start_delay=0.05, duration=duration)  # ends 0.1 s to 1.15 s after the call
     run(fake)
     assert fake.now - (0.05 + duration) <= 0.5
 
 
-def test_a_long_deploy_is_polled_at_most_20_times_a_minute() -> None:
-    fake = FakeDokploy(start_delay=1, duration=600)
+@pytest.mark.parametrize("start_delay", [0.05, 1, 5])
+def test_a_long_deploy_makes_at_most_20_requests_in_any_minute_the_first_included(start_delay: float) -> None:
+    fake = FakeDokploy(start_delay=start_delay, duration=600)
     run(fake)
-    for minute in range(1, 10):
-        assert sum(minute * 60 <= t < (minute + 1) * 60 for t in fake.polls) <= 20
+    assert busiest_minute(fake.requests) <= 20
+    assert fake.now - (start_delay + 600) <= MAX_INTERVAL  # and its end is still seen within one interval
+
+
+def test_a_long_wait_in_the_queue_then_a_long_deploy_stays_within_20_requests_a_minute() -> None:
+    fake = FakeDokploy(start_delay=90, duration=300)  # queue reads take the place of deployment-list polls
+    fake.blocker = {"id": "9", "state": "active", "timestamp": 1, "data": {"composeId": "other", "titleLog": "x"}}
+    run(fake)
+    assert busiest_minute(fake.requests) <= 20 and len(fake.requests) > len(fake.polls)  # the queue was read
 
 
 def test_progress_reports_id_status_elapsed_time_and_queue_position() -> None:
