@@ -168,7 +168,10 @@ def cmd_comment(a: argparse.Namespace) -> int:
     stack = stacks.pr_stack(a.pr)
     if a.kind == "pr-env":
         env = stacks.environment(stack, stacks.image_tag(stack, a.sha))
-        body = comments.pr_environment(env, a.sha, _load_checks(a.smoke), gha.run_url(), deployed=_truthy(a.ok))
+        staging = os.environ.get("STAGING_DIFF") or None  # the staging-diff job's section, passed on by the workflow
+        body = comments.pr_environment(
+            env, a.sha, _load_checks(a.smoke), gha.run_url(), deployed=_truthy(a.ok), staging=staging
+        )
         key = comments.PR_ENV
     elif a.kind == "pr-env-destroyed":
         body = comments.pr_environment_destroyed(stack, a.sha, gha.run_url(), ok=_truthy(a.ok))
@@ -182,6 +185,18 @@ def cmd_comment(a: argparse.Namespace) -> int:
         return 0
     with _github() as gh:
         print(f"comment {gh.upsert_comment(int(a.pr), key, body)}")
+    return 0
+
+
+def cmd_staging_diff(a: argparse.Namespace) -> int:
+    """The PR comment's staging part (ops/staging_diff.py): from the code only, no credential involved."""
+    from ops.staging_diff import staging_diff
+
+    text = staging_diff(Path(a.repo), a.base, stacks.image_tag(a.stack, a.sha), a.stack)
+    if a.out:
+        Path(a.out).write_text(text + "\n")
+    gha.set_outputs({"section": text})
+    gha.summary(text)
     return 0
 
 
@@ -373,6 +388,13 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--exit-code", default="0")
     sp.add_argument("--output")
     sp.add_argument("--dry-run", action="store_true")
+
+    sp = add("staging-diff", cmd_staging_diff, "what a PR changes in staging's desired state, from the code alone")
+    sp.add_argument("--sha", required=True, help="the PR head: the image tag both renders use")
+    sp.add_argument("--base", default="merge-parent", help="the base commit (default: the merge commit's first parent)")
+    sp.add_argument("--repo", default=".", help="the checkout of the PR's merge commit")
+    sp.add_argument("--stack", default="staging")
+    sp.add_argument("--out", help="also write the section to this file")
 
     sp = add("drift-check", cmd_drift_check, "preview --refresh --expect-no-changes at the deployed config")
     sp.add_argument("--stack", required=True)

@@ -40,7 +40,10 @@ def _icon(verdict: Verdict) -> str:
     return "✅" if verdict is Verdict.HEALTHY else "❌"
 
 
-def pr_environment(env: Environment, sha: str, checks: list[Check], run_url: str, *, deployed: bool = True) -> str:
+def pr_environment(
+    env: Environment, sha: str, checks: list[Check], run_url: str, *, deployed: bool = True, staging: str | None = None
+) -> str:
+    """The one PR comment: the environment's table, then (when given) what the PR changes in staging."""
     api = next((c for c in checks if c.name == "api"), None)
     health = f"{_icon(api.verdict)} {api.verdict.value}: {api.detail}" if api else "not checked"
     status = "deployed" if deployed else "deployment failed"
@@ -60,8 +63,16 @@ def pr_environment(env: Environment, sha: str, checks: list[Check], run_url: str
             f"| Run | {run_url} |",
             "",
             "_Updated on every push; destroyed when the PR closes._",
+            *(["", fit(staging, BODY_LIMIT // 2)] if staging else []),
         ]
     )
+
+
+def fit(text: str, limit: int) -> str:
+    """The head of `text` within `limit` (a summary comes first, so the head is what matters)."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 60].rstrip() + "\n\n… (truncated; the full text is in the run's summary)"
 
 
 def pr_environment_destroyed(stack: str, sha: str, run_url: str, *, ok: bool) -> str:

@@ -69,6 +69,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("pr-target.yml", "reap"): {"actions": W},  # only to dispatch reaper.yml (main's code)
     ("pr-environment.yml", "images"): {"contents": R, "packages": W},  # the PR packages only (GHCR settings)
     ("pr-environment.yml", "deploy"): {"contents": R, "id-token": W, "pull-requests": W},
+    ("pr-environment.yml", "staging-diff"): {"contents": R},  # renders from the code: nothing else
     ("staging.yml", "images"): {"contents": R},  # pushes with the staging environment's GHCR_PUSH_TOKEN
     ("staging.yml", "deploy"): {"contents": R, "id-token": W},
     # tags with the release App, re-tags with GHCR_PUSH_TOKEN, records the digests with staging's Vault role
@@ -119,6 +120,7 @@ EXPECTED_GROUPS = {
     ("pr-target.yml", "reap"): ("pr-target-${{ github.event.pull_request.number }}", False),
     ("pr-environment.yml", "images"): ("stack-pr-${{ github.event.pull_request.number }}", True),
     ("pr-environment.yml", "deploy"): ("stack-pr-${{ github.event.pull_request.number }}", True),
+    ("pr-environment.yml", "staging-diff"): ("stack-pr-${{ github.event.pull_request.number }}", True),
     ("staging.yml", "images"): ("stack-staging", False),
     ("staging.yml", "deploy"): ("stack-staging", False),
     ("staging.yml", "release"): ("stack-staging", False),
@@ -207,11 +209,13 @@ def test_pr_reachable_jobs_are_the_ones_expected() -> None:
         ("pr-target.yml", "reap"),
         ("pr-environment.yml", "images"),
         ("pr-environment.yml", "deploy"),
+        ("pr-environment.yml", "staging-diff"),
     }
     assert {(n, j) for n, j, _ in PR_DEFINED_JOBS} == {
         ("ci.yml", "test"),
         ("pr-environment.yml", "images"),
         ("pr-environment.yml", "deploy"),
+        ("pr-environment.yml", "staging-diff"),
     }
 
 
@@ -420,7 +424,7 @@ def test_images_are_built_by_a_job_without_identities_before_the_deploy(
     """PR images: the PR's own GITHUB_TOKEN (PR packages only). Staging's: the staging push credential."""
     wf = jobs(WF[name])
     images, deploy = wf["images"], wf["deploy"]
-    assert deploy["needs"] == "images"
+    assert "images" in ([deploy["needs"]] if isinstance(deploy["needs"], str) else deploy["needs"])
     assert vault_roles(images) == [] and secrets_used(images) == secrets and environment_name(images) == environment
     builds = [s for s in steps(images) if str(s.get("uses", "")).startswith("docker/build-push-action@")]
     assert [s["with"]["context"] for s in builds] == [
