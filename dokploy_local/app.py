@@ -13,6 +13,7 @@ from dokploy_local.deploy_queue import DeployQueue, cancel_interrupted
 from dokploy_local.errors import TrpcError
 from dokploy_local.knobs import KnobState
 from dokploy_local.procedures import ADMIN_ONLY, EMULATED_PROCEDURES, HANDLERS
+from dokploy_local.procedures.user import key_hash
 from dokploy_local.request_log import RequestLog
 from dokploy_local.store import Store
 from dokploy_local.validation import parse_input
@@ -59,8 +60,8 @@ class App:
     def authenticate(self, key: str | None) -> Principal | None:
         if not key:
             return None
-        if key == self.api_key:
-            return Principal("owner")
+        if key == self.api_key or self.store.api_key_by_hash(key_hash(key)) is not None:
+            return Principal("owner")  # keys from `user.createApiKey` belong to the owner who made them
         projects = self.store.member_projects(key)
         return Principal("member", tuple(projects)) if projects is not None else None
 

@@ -5,7 +5,8 @@ the control API), in this order, from one random generator (seeded by `seed` for
 
 1. `throttle_burst` / `throttle_rps`: 429 `Too Many Requests` with `Retry-After`, as a rate-limiting proxy in
    front of Dokploy would answer (Dokploy itself never sends 429).
-2. `latency_ms` (+ uniform `latency_jitter_ms`): added before anything else is done.
+2. `latency_ms` (+ uniform `latency_jitter_ms`): added before anything else is done. `spike_rate` of the
+   requests also wait `spike_ms` more (latency spikes).
 3. `error_rate`: a 5xx picked from `error_statuses` (500 is Dokploy's own tRPC error; 502/503/504 are a proxy's
    plain-text pages); `drop_rate`: the connection closes without an answer; `timeout_rate`: no answer for
    `timeout_seconds`, then the connection closes. None of these run the procedure.
@@ -39,6 +40,8 @@ Fault = Literal["throttle", "error", "drop", "timeout", "unauthorized"]
 class Knobs:
     latency_ms: float = 0
     latency_jitter_ms: float = 0
+    spike_rate: float = 0
+    spike_ms: float = 2000
     error_rate: float = 0
     error_statuses: list[int] = field(default_factory=lambda: [500, 502, 503, 504])
     drop_rate: float = 0
@@ -58,10 +61,11 @@ class Knobs:
     git_provider_ids: list[str] = field(default_factory=lambda: list(DEFAULT_GIT_PROVIDER_IDS))
 
 
-_RATES = ("error_rate", "drop_rate", "timeout_rate", "commit_drop_rate")
+_RATES = ("error_rate", "drop_rate", "timeout_rate", "commit_drop_rate", "spike_rate")
 _NON_NEGATIVE = (
     "latency_ms",
     "latency_jitter_ms",
+    "spike_ms",
     "timeout_seconds",
     "unauthorized_burst",
     "throttle_burst",
@@ -178,6 +182,8 @@ class KnobState:
             decision = Decision()
             if k.latency_ms or k.latency_jitter_ms:
                 decision.latency_s = (k.latency_ms + rng.uniform(0, k.latency_jitter_ms)) / 1000
+            if k.spike_rate and rng.random() < k.spike_rate:
+                decision.latency_s += k.spike_ms / 1000
             if not self._targeted(procedure):
                 return decision
             if self._throttled():

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS deployment (
 CREATE TABLE IF NOT EXISTS registry (
     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS member_key (key TEXT PRIMARY KEY, projects TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_key (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS environment_parent ON environment(parent);
 CREATE INDEX IF NOT EXISTS compose_parent ON compose(parent);
 CREATE INDEX IF NOT EXISTS domain_parent ON domain(parent);
@@ -217,3 +218,30 @@ class Store:
         with self._lock:
             found = self._db.execute("SELECT projects FROM member_key WHERE key = ?", (key,)).fetchone()
         return json.loads(found[0]) if found else None
+
+    # API keys made with `user.createApiKey`: only the SHA-256 of the key is kept (better-auth stores a hash too)
+
+    def add_api_key(self, key_hash: str, row: dict[str, object]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_key (id, hash, data) VALUES (?, ?, ?)", (row["id"], key_hash, json.dumps(row))
+            )
+
+    def api_key_by_hash(self, key_hash: str) -> dict[str, object] | None:
+        with self._lock:
+            found = self._db.execute("SELECT data FROM api_key WHERE hash = ?", (key_hash,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def api_key(self, key_id: str) -> dict[str, object] | None:
+        with self._lock:
+            found = self._db.execute("SELECT data FROM api_key WHERE id = ?", (key_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def api_keys(self) -> list[dict[str, object]]:
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM api_key ORDER BY id").fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def delete_api_key(self, key_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM api_key WHERE id = ?", (key_id,))

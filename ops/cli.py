@@ -306,7 +306,10 @@ def cmd_rotate(a: argparse.Namespace) -> int:
     from ops import rotate
 
     stdin = sys.stdin.read() if a.kind == "s3-key" else ""
-    return rotate.main(a.kind, a.stack, directory=a.dir, stacks=a.also, which=a.which, stdin=stdin)
+    return rotate.main(
+        a.kind, a.stack, directory=a.dir, stacks=a.also, which=a.which, stdin=stdin,
+        secret=a.secret, github_environment=a.github_environment, old_key_id=a.old_key_id,
+    )  # fmt: skip
 
 
 # ---- wiring ----------------------------------------------------------------------------------------
@@ -416,11 +419,14 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--key", default="latest", help="a dump's key (default: the newest)")
 
     sp = add("rotate", cmd_rotate, "rotate one kind of credential, revoking the old one (docs/data.md)")
-    sp.add_argument("kind", choices=["agent-secret-ids", "transit", "s3-key"])
+    sp.add_argument("kind", choices=["agent-secret-ids", "transit", "s3-key", "dokploy-key"])
     sp.add_argument("--stack", required=True, help="the environment (transit: a stack on the group's key)")
     sp.add_argument("--dir", default="", help="agent-secret-ids: the host's credentials directory")
     sp.add_argument("--also", action="append", default=[], help="transit: every stack on the key (repeat)")
     sp.add_argument("--which", choices=["backup", "app"], default="backup", help="s3-key: which pair")
+    sp.add_argument("--secret", default="", help="dokploy-key: the GitHub secret holding the key")
+    sp.add_argument("--github-environment", default="", help="dokploy-key: its environment (none: repository)")
+    sp.add_argument("--old-key-id", default="", help="dokploy-key: the id of the key being replaced")
     return p
 
 

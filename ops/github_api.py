@@ -7,9 +7,11 @@ the marker alone would let them steer which text we overwrite (or which issue we
 
 from __future__ import annotations
 
+import base64
 import os
 
 import httpx
+from nacl import encoding, public
 
 from ops.comments import marker
 from ops.reaper import PrState
@@ -120,3 +122,16 @@ class GitHub:
             return False
         resp.raise_for_status()
         return True
+
+    def set_secret(self, name: str, value: str, environment: str = "") -> None:
+        """Write an Actions secret (of the repository, or of `environment`): sealed with its public key, as
+        GitHub requires, so the plaintext never leaves this process."""
+        scope = f"environments/{environment}" if environment else "actions"
+        base = f"/repos/{self.repository}/{scope}/secrets"
+        resp = self._http.get(f"{base}/public-key")
+        resp.raise_for_status()
+        pk = resp.json()
+        box = public.SealedBox(public.PublicKey(pk["key"].encode(), encoding.Base64Encoder))
+        sealed = base64.b64encode(box.encrypt(value.encode())).decode()
+        resp = self._http.put(f"{base}/{name}", json={"encrypted_value": sealed, "key_id": pk["key_id"]})
+        resp.raise_for_status()

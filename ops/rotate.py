@@ -13,6 +13,10 @@ revoking the old credential only once the new one is proven to work (docs/data.m
                       comes on stdin (never argv), is proven against its bucket, then written; the services
                       read it at their next render (vault-agent: within 5 minutes; the backup: every run).
                       Deleting the old key is the S3 provider's step, printed with its access key id.
+    dokploy-key       a Dokploy API key held in CI (DOKPLOY_API_KEY: the current key, from the environment).
+                      A new key is created with it, proven, written to the GitHub secret that holds it, and
+                      only then is the old key (--old-key-id, Settings -> Profile -> API keys) deleted and
+                      proven refused. Until the secret is written, a failure deletes the new key instead.
 
 Errors are one line; nothing secret is printed.
 """
@@ -29,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import hvac
 import yaml
 from botocore.config import Config
@@ -189,16 +194,84 @@ def rotate_s3_key(client: VaultClient, env: Environment, which: str, access: str
     return str(data.get(access_name) or "")
 
 
+# ---- Dokploy API keys held in CI ----------------------------------------------------------------
+
+
+def _dokploy(url: str, key: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{url.rstrip('/')}/api", headers={"x-api-key": key}, timeout=30.0)
+
+
+def _works(url: str, key: str) -> bool:
+    with _dokploy(url, key) as c:
+        resp = c.get("project.all")
+    if resp.status_code == 401:
+        return False
+    resp.raise_for_status()
+    return True
+
+
+def rotate_dokploy_key(url: str, current: str, old_key_id: str, name: str, store: Callable[[str], None]) -> str:
+    """Create, prove, store, then revoke: CI holds a working key at every step. The new key's id."""
+    if not old_key_id:
+        raise RotationFailed("rotate dokploy-key needs --old-key-id (Dokploy: Settings -> Profile -> API keys)")
+    if not _works(url, current):
+        raise RotationFailed(f"DOKPLOY_API_KEY is refused by {url} (401); set the key CI holds now, then retry")
+    with _dokploy(url, current) as c:
+        projects = c.get("project.all").raise_for_status().json()
+        if not projects:
+            raise RotationFailed(f"{url} has no project to read the organization from; run the first `up` first")
+        created = (
+            c.post(
+                "user.createApiKey",
+                json={"name": name[:32], "metadata": {"organizationId": projects[0]["organizationId"]}},
+            )
+            .raise_for_status()
+            .json()
+        )
+        try:
+            if not _works(url, created["key"]):
+                raise RotationFailed(f"the new key {created['id']} is refused by {url}; the old key is kept")
+            store(created["key"])
+        except BaseException:
+            c.post("user.deleteApiKey", json={"apiKeyId": created["id"]})  # CI still holds the old key
+            raise
+    with _dokploy(url, created["key"]) as c:
+        resp = c.post("user.deleteApiKey", json={"apiKeyId": old_key_id})
+        if resp.status_code == 404:
+            raise RotationFailed(f"no API key {old_key_id} on {url}; CI holds the new key, delete the old one by hand")
+        resp.raise_for_status()
+    if _works(url, current):
+        raise RotationFailed(f"the old key still works after deleting {old_key_id}: it was another key's id")
+    return str(created["id"])
+
+
 # ---- the command -----------------------------------------------------------------------------------
 
 
 def main(kind: str, stack: str, *, directory: str = "", stacks: Sequence[str] = (), which: str = "backup",
-         stdin: str = "", environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:  # fmt: skip
+         stdin: str = "", environ: Mapping[str, str] | None = None, cwd: Path | None = None,
+         secret: str = "", github_environment: str = "", old_key_id: str = "") -> int:  # fmt: skip
     from ops import restore_drill
     from ops import stacks as stack_model
 
     environ = dict(environ or os.environ)
     env = restore_drill.model(stack)
+    if kind == "dokploy-key":
+        from ops.github_api import GitHub
+
+        needed = ("DOKPLOY_URL", "DOKPLOY_API_KEY", "GITHUB_TOKEN", "GITHUB_REPOSITORY")
+        missing = [v for v in needed if not environ.get(v)]
+        if missing or not secret:
+            what = ", ".join(missing) if missing else "--secret (the GitHub secret's name)"
+            raise RotationFailed(f"rotate dokploy-key needs {what}; docs/data.md, Rotation")
+        with GitHub(environ["GITHUB_REPOSITORY"], environ["GITHUB_TOKEN"], api_url=environ.get("GITHUB_API_URL")) as gh:
+            new_id = rotate_dokploy_key(
+                environ["DOKPLOY_URL"], environ["DOKPLOY_API_KEY"], old_key_id, f"finance-report-{stack}",
+                lambda key: gh.set_secret(secret, key, github_environment),
+            )  # fmt: skip
+        where = f"environment {github_environment}" if github_environment else "the repository"
+        print(f"Dokploy key of {stack}: new key {new_id} in secret {secret} of {where}; old key {old_key_id} deleted")
+        return 0
     client = VaultClient.connect(VaultConnection(address=environ.get("VAULT_ADDR", env.vault_address)), environ)
     if kind == "agent-secret-ids":
         if not directory:
@@ -225,4 +298,4 @@ def main(kind: str, stack: str, *, directory: str = "", stacks: Sequence[str] = 
         print(f"{which} S3 key of {stack}: new key {lines[0]} in Vault; the services pick it up within 5 minutes")
         print(f"then delete the old key {old or '(none)'} at the S3 provider")
         return 0
-    raise RotationFailed(f"unknown credential kind {kind!r}; use agent-secret-ids, transit or s3-key")
+    raise RotationFailed(f"unknown credential kind {kind!r}; use agent-secret-ids, transit, s3-key or dokploy-key")

@@ -8,15 +8,20 @@ Every caller (ComposeDeployment, the stacks, scripts) goes through `deploy_and_w
   the call, then the first id that was not there. `composeStatus` is not used (it shows the previous run's `done`
   right after the call). The title (`pulumi:<marker> run:<hash>`) only serves to recognise a run of ours still
   under way (an earlier `up` whose answer was lost or whose deadline passed), which is followed, not redeployed.
-- **Polling.** First after 0.1 s, then each interval x1.5 up to 5 s: a short deploy is seen done within half a
-  second of finishing, a long one costs 12 polls a minute once the ramp is over (20 with the former 3 s cap; an
-  API key may be rate-limited). The first minute holds two ramps (until the deployment appears, then until it
-  ends): 27 polls in tests/dokploy/test_deploy_wait.py's 1 s start. `make bench` measures both (bench/README.md).
+- **Polling.** One ramp across the whole wait (until the deployment appears, then until it ends): the first poll
+  0.1 s after the call, then each interval x1.45 up to 6 s, every request of the wait (deployment list or queue)
+  one tick of it. A deploy that ends within 1.2 s of the call is seen done within half a second (later ones within
+  about 45 % of their time); a long one costs at most 19 requests in any minute, the first included (10 a minute
+  once the ramp is over; an API key may be rate-limited). tests/dokploy/test_deploy_wait.py checks both, `make
+  bench` measures both (bench/README.md).
 - **The queue.** Dokploy runs one deploy at a time per server, in memory; one hung build blocks every later
   deploy while `compose.deploy` keeps answering 200. While no deployment has started, `deployment.queueList`
-  (v0.30.x; skipped where it does not exist) says what is ahead; at the deadline the error names it.
-- **Errors.** 5xx and network errors while polling are retried until the deadline; a 401 stops at once (after a
-  success with the same key it names the API-key rate limit: the client's `DokployKeyExhaustedError`).
+  (v0.30.x; skipped where it does not exist) says what is ahead, read instead of the deployment list at most every
+  `QUEUE_EVERY` seconds; at the deadline the error names it.
+- **Errors.** 5xx and network errors while polling are retried until the deadline. A bare 401 for a key that
+  worked earlier in this run (the client's `DokployKeyExhaustedError`) is retried for `AUTH_RETRY_SECONDS` of
+  consecutive 401s (a restarting auth layer answers a short burst of them in the middle of a long wait), then
+  stops with the client's one line naming the key; any other 401 stops at once.
 - **Progress** (deployment id, status, elapsed time, queue position) goes to Pulumi's log (`progress.info`) when it
   changes and at least every `REPORT_EVERY` seconds.
 """
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +42,7 @@ from components.dokploy.errors import (
     DokployAuthError,
     DokployError,
     DokployHTTPError,
+    DokployKeyExhaustedError,
     DokployNotFoundError,
     DokployServerError,
     DokployTransportError,
@@ -46,13 +52,15 @@ from components.dokploy.markers import deploy_title
 
 TERMINAL = frozenset({"done", "error", "cancelled"})
 DEFAULT_TIMEOUT_SECONDS = 15 * 60
-ENV_POLL = "DOKPLOY_DEPLOY_POLL_SECONDS"  # first poll interval (default 0.1 s; grows x1.5 up to MAX_INTERVAL)
+ENV_POLL = "DOKPLOY_DEPLOY_POLL_SECONDS"  # first poll interval (default 0.1 s; grows x1.45 up to MAX_INTERVAL)
 ENV_GRACE = "DOKPLOY_DEPLOY_APPEAR_GRACE_SECONDS"  # how long a lost deploy answer may take to show a deployment
 FIRST_INTERVAL = 0.1
-GROWTH = 1.5
-MAX_INTERVAL = 5.0  # 12 polls a minute on a long deploy once the ramp is over
+GROWTH = 1.45  # intervals <= 0.5 s until 1.2 s after the call; the ramp reaches the cap after ~13 s and 12 polls
+MAX_INTERVAL = 6.0  # 10 polls a minute on a long deploy once the ramp is over; 19 in the first minute
 QUEUE_AFTER = 2.0  # seconds without a new deployment before the queue is read (a short wait costs no extra call)
+QUEUE_EVERY = 10.0  # at most one queue read per this many seconds (it takes the place of a deployment-list poll)
 REPORT_EVERY = 10.0
+AUTH_RETRY_SECONDS = 30.0  # consecutive bare 401s while polling before the key is taken as gone
 
 Row = dict[str, Any]
 Report = Callable[[str], None]
@@ -99,16 +107,25 @@ class Waiter:
         self.appear_grace = appear_grace if appear_grace is not None else float(os.environ.get(ENV_GRACE) or 60.0)
         self.max_interval = max(max_interval, self.first_interval)
 
-    def polls(self, until: float) -> Iterator[None]:
-        """Yield at each poll time before `until`: 0.1 s, then x1.5 per poll, capped at `max_interval`."""
-        interval = self.first_interval
-        while True:
-            remaining = until - self.clock()
-            if remaining <= 0:
-                return
-            self.sleep(min(interval, remaining))
-            interval = min(interval * GROWTH, self.max_interval)
-            yield
+    def ramp(self) -> Ramp:
+        return Ramp(self)
+
+
+class Ramp:
+    """The one poll schedule of a wait: `first_interval`, then x GROWTH per poll up to `max_interval`."""
+
+    def __init__(self, w: Waiter) -> None:
+        self.w = w
+        self.interval = w.first_interval
+
+    def next(self, until: float) -> bool:
+        """Sleep to the next poll (never past `until`); False once `until` has passed."""
+        remaining = until - self.w.clock()
+        if remaining <= 0:
+            return False
+        self.w.sleep(min(self.interval, remaining))
+        self.interval = min(self.interval * GROWTH, self.w.max_interval)
+        return True
 
 
 @dataclass
@@ -162,7 +179,9 @@ class _Wait:
         self.deadline = self.started + timeout
         self.queue_supported = True
         self.queue: QueueView | None = None
+        self.queue_read_at = -QUEUE_EVERY
         self.last_error: str | None = None
+        self.unauthorized_since: float | None = None  # first of the current run of bare 401s
         self._reported: tuple[Any, ...] | None = None
         self._reported_at = -REPORT_EVERY
 
@@ -184,10 +203,27 @@ class _Wait:
     def rows(self) -> list[Row] | None:
         """The compose's deployments, or None after a transient error (retried at the next poll)."""
         try:
-            return deployments(self.c, self.compose_id)
+            found = deployments(self.c, self.compose_id)
         except TRANSIENT as exc:
             self.last_error = str(exc)
             return None
+        except DokployKeyExhaustedError as exc:
+            now = self.w.clock()
+            self.unauthorized_since = now if self.unauthorized_since is None else self.unauthorized_since
+            if now - self.unauthorized_since >= AUTH_RETRY_SECONDS:
+                raise  # persistent: the key is revoked or rate-limited
+            self.last_error = str(exc)
+            return None
+        self.unauthorized_since = None
+        return found
+
+    def queue_due(self) -> bool:
+        """Whether this poll reads the queue instead of the deployment list (waiting long, not read lately)."""
+        now = self.w.clock()
+        if not self.queue_supported or self.elapsed() < QUEUE_AFTER or now - self.queue_read_at < QUEUE_EVERY:
+            return False
+        self.queue_read_at = now
+        return True
 
     def read_queue(self) -> None:
         if not self.queue_supported or self.elapsed() < QUEUE_AFTER:
@@ -229,40 +265,69 @@ def deploy_and_wait(
     rows = deployments(c, compose_id)
     newest = rows[0] if rows else None
     if newest and newest.get("title") == title and newest.get("status") in ("running", "done"):
-        row = newest  # an earlier attempt of this very run (its title is intact until the run ends)
-    else:
-        before = {str(r["deploymentId"]) for r in rows}
-        lost = False
-        try:
-            c.mutate("compose.deploy", {"composeId": compose_id, "title": title}, repeat_safe=False)
-        except UncertainWriteError:
-            lost = True
-        appear_by = min(wait.deadline, wait.w.clock() + wait.w.appear_grace) if lost else wait.deadline
-        found = _first_new(wait, before, appear_by)
-        if found is None:
-            raise _not_started(wait, lost)
-        row = found
-    return _wait_terminal(wait, row)
+        return _until_done(wait, row=newest)  # an earlier attempt of this very run (its title is intact until it ends)
+    before = {str(r["deploymentId"]) for r in rows}
+    lost = False
+    try:
+        c.mutate("compose.deploy", {"composeId": compose_id, "title": title}, repeat_safe=False)
+    except UncertainWriteError:
+        lost = True
+    appear_by = min(wait.deadline, wait.w.clock() + wait.w.appear_grace) if lost else wait.deadline
+    return _until_done(wait, before=before, appear_by=appear_by, lost=lost)
 
 
-def _first_new(wait: _Wait, before: set[str], until: float) -> Row | None:
-    """The first deployment whose id was not there before the deploy call (never found by title)."""
-    for _ in _polls(wait.w, until, queued=True):
-        rows = wait.rows()
-        new = [r for r in rows or [] if str(r["deploymentId"]) not in before]
-        if new:
-            return new[-1]  # the oldest new one: the first to start after our call
-        if rows is not None:
+def _until_done(
+    wait: _Wait, *, row: Row | None = None, before: set[str] | None = None, appear_by: float = 0, lost: bool = False
+) -> Row:
+    """Both phases on one ramp: until the first deployment whose id was not in `before` appears (never found by
+    title), then until it ends; the poll that finds it also gives its status."""
+    ramp = wait.w.ramp()
+    while True:
+        if row is not None:
+            status = str(row.get("status"))
+            if status == "done":
+                return row
+            if status in TERMINAL:
+                raise failure(row, wait.compose_id)
+            wait.say(str(row["deploymentId"]), status, "0 (running)")
+        if not ramp.next(appear_by if row is None else wait.deadline):
+            break
+        if row is None and wait.queue_due():
             wait.read_queue()
-        wait.say(None, "queued", wait.queued_position())
-    return None
-
-
-def _polls(w: Waiter, until: float, *, queued: bool = False) -> Iterator[None]:
-    yield  # look once right away
-    if queued:  # two reads per poll once the queue is read: half the rate
-        w = Waiter(w.clock, w.sleep, w.first_interval, w.appear_grace, max_interval=2 * w.max_interval)
-    yield from w.polls(until)
+            wait.say(None, "queued", wait.queued_position())
+            continue
+        rows = wait.rows()
+        if rows is None:
+            continue
+        if row is None:
+            new = [r for r in rows if str(r["deploymentId"]) not in (before or set())]
+            if not new:
+                wait.say(None, "queued", wait.queued_position())
+                continue
+            row = new[-1]  # the oldest new one: the first to start after our call
+            continue
+        dep_id = str(row["deploymentId"])
+        current = next((r for r in rows if str(r["deploymentId"]) == dep_id), None)
+        if current is None:
+            _compose_still_there(wait)
+            raise DokployNotFoundError(
+                f"deployment {dep_id} of compose {wait.compose_id} disappeared while waiting (Dokploy keeps the "
+                "newest 10)",
+                procedure="deployment.allByCompose",
+                status=404,
+            )
+        row = current
+    if row is None:
+        raise _not_started(wait, lost)
+    error = f"; last error while polling: {wait.last_error}" if wait.last_error else ""
+    raise DeploymentTimeoutError(
+        f"deployment {row['deploymentId']} of compose {wait.compose_id} is still '{row.get('status')}' after "
+        f"{wait.timeout:.0f} s (the deadline); {log_hint(row)}. Run `pulumi up` again to keep waiting for it, or raise "
+        f"the stack config `financeReport:deployTimeoutSeconds`{error}.",
+        deployment_id=str(row["deploymentId"]),
+        status=str(row.get("status")),
+        log_path=row.get("logPath"),
+    )
 
 
 def _not_started(wait: _Wait, lost: bool) -> DokployError:
@@ -289,39 +354,6 @@ def _not_started(wait: _Wait, lost: bool) -> DokployError:
         deployment_id="",
         status="queued",
         log_path=None,
-    )
-
-
-def _wait_terminal(wait: _Wait, row: Row) -> Row:
-    dep_id = str(row["deploymentId"])
-    for _ in _polls(wait.w, wait.deadline):
-        rows = wait.rows()
-        if rows is None:
-            continue
-        current = next((r for r in rows if str(r["deploymentId"]) == dep_id), None)
-        if current is None:
-            _compose_still_there(wait)
-            raise DokployNotFoundError(
-                f"deployment {dep_id} of compose {wait.compose_id} disappeared while waiting (Dokploy keeps the "
-                "newest 10)",
-                procedure="deployment.allByCompose",
-                status=404,
-            )
-        row = current
-        status = str(row.get("status"))
-        if status == "done":
-            return row
-        if status in TERMINAL:
-            raise failure(row, wait.compose_id)
-        wait.say(dep_id, status, "0 (running)")
-    error = f"; last error while polling: {wait.last_error}" if wait.last_error else ""
-    raise DeploymentTimeoutError(
-        f"deployment {dep_id} of compose {wait.compose_id} is still '{row.get('status')}' after {wait.timeout:.0f} s "
-        f"(the deadline); {log_hint(row)}. Run `pulumi up` again to keep waiting for it, or raise "
-        f"the stack config `financeReport:deployTimeoutSeconds`{error}.",
-        deployment_id=dep_id,
-        status=str(row.get("status")),
-        log_path=row.get("logPath"),
     )
 
 

@@ -47,4 +47,6 @@ EMULATED_PROCEDURES: dict[str, Kind] = {
     "registry.remove": "mutation",
     "registry.testRegistry": "mutation",
     "settings.getDokployVersion": "query",
+    "user.createApiKey": "mutation",
+    "user.deleteApiKey": "mutation",
 }

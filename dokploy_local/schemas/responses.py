@@ -302,6 +302,13 @@ SUCCESS: dict[str, Schema] = {
     "registry.remove": obj(REGISTRY),
     "registry.testRegistry": const(True),
     "settings.getDokployVersion": {"type": "string", "pattern": r"^v?\d+\.\d+\.\d+"},
+    # better-auth's record of the new key, with the key itself shown this once
+    "user.createApiKey": {
+        "type": "object",
+        "properties": {"id": STRING, "name": STRING, "start": STRING, "key": {"type": "string", "minLength": 32}},
+        "required": ["id", "name", "start", "key"],
+    },
+    "user.deleteApiKey": const(True),
 }
 
 HEALTH: Schema = obj({"ok": const(True)})

@@ -24,7 +24,7 @@ import pytest
 
 from dokploy_local.testing import LocalDokploy
 from tests.support.dokploy import dokploy_server  # noqa: F401  (fixture)
-from tests.support.openbao import OpenBao, start_openbao
+from tests.support.openbao import OpenBao, openbao_in
 from tests.support.pulumi_cli import VENV, copy_repo_program, pulumi_available, pulumi_env
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "first-day.md"
@@ -44,11 +44,7 @@ def blocks() -> list[tuple[str, str]]:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Iterator[OpenBao]:
-    server = start_openbao(tmp_path / "openbao")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from openbao_in(tmp_path / "openbao")
 
 
 def test_the_runbook_has_every_step_tagged() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.dokploy.deploy import Waiter, deploy_and_wait, queue_view
+from components.dokploy.deploy import AUTH_RETRY_SECONDS, MAX_INTERVAL, Waiter, deploy_and_wait, queue_view
 from components.dokploy.errors import (
     DeploymentFailedError,
     DeploymentTimeoutError,
@@ -38,8 +38,10 @@ class FakeDokploy:
         self.blocker: dict[str, Any] | None = None  # another compose's job, active in the queue
         self.has_queue_list = True
         self.polls: list[float] = []  # when deployment.allByCompose was read
+        self.requests: list[float] = []  # when any read of the wait was made (deployment list, queue, compose)
         self.fail_polls: set[int] = set()  # poll numbers answered with a 502
         self.unauthorized_from: int | None = None  # from this poll on: a bare 401 (the key's rate limit)
+        self.unauthorized_polls: set[int] = set()  # poll numbers answered with a bare 401 (a burst)
         self.reports: list[str] = []
 
     def waiter(self, first: float = 0.1) -> Waiter:
@@ -65,10 +67,11 @@ class FakeDokploy:
 
     def query(self, procedure: str, **params: Any) -> Any:
         self._advance()
+        self.requests.append(self.now)
         if procedure == "deployment.allByCompose":
             self.polls.append(self.now)
             n = len(self.polls)
-            if self.unauthorized_from is not None and n >= self.unauthorized_from:
+            if n in self.unauthorized_polls or (self.unauthorized_from is not None and n >= self.unauthorized_from):
                 raise DokployKeyExhaustedError("401 after a success: 10 requests per 24 hours", procedure=procedure,
                                                status=401)  # fmt: skip
             if n in self.fail_polls:
@@ -132,18 +135,31 @@ def test_deadline_reports_the_running_deployment() -> None:
     assert 60 <= fake.now < 61 and "/logs/d1.log" in str(info.value)
 
 
-@pytest.mark.parametrize("duration", [0.05, 0.2, 0.5, 1.0])
+def busiest_minute(times: list[float]) -> int:
+    """The most requests in any 60 s window (the first minute included)."""
+    return max(sum(start <= t < start + 60 for t in times) for start in times)
+
+
+@pytest.mark.parametrize("duration", [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 1.1])
 def test_a_short_deploy_is_seen_done_within_half_a_second(duration: float) -> None:
-    fake = FakeDokploy(start_delay=0.05, duration=duration)
+    fake = FakeDokploy(start_delay=0.05, duration=duration)  # ends 0.1 s to 1.15 s after the call
     run(fake)
     assert fake.now - (0.05 + duration) <= 0.5
 
 
-def test_a_long_deploy_is_polled_at_most_20_times_a_minute() -> None:
-    fake = FakeDokploy(start_delay=1, duration=600)
+@pytest.mark.parametrize("start_delay", [0.05, 1, 5])
+def test_a_long_deploy_makes_at_most_20_requests_in_any_minute_the_first_included(start_delay: float) -> None:
+    fake = FakeDokploy(start_delay=start_delay, duration=600)
     run(fake)
-    for minute in range(1, 10):
-        assert sum(minute * 60 <= t < (minute + 1) * 60 for t in fake.polls) <= 20
+    assert busiest_minute(fake.requests) <= 20
+    assert fake.now - (start_delay + 600) <= MAX_INTERVAL  # and its end is still seen within one interval
+
+
+def test_a_long_wait_in_the_queue_then_a_long_deploy_stays_within_20_requests_a_minute() -> None:
+    fake = FakeDokploy(start_delay=90, duration=300)  # queue reads take the place of deployment-list polls
+    fake.blocker = {"id": "9", "state": "active", "timestamp": 1, "data": {"composeId": "other", "titleLog": "x"}}
+    run(fake)
+    assert busiest_minute(fake.requests) <= 20 and len(fake.requests) > len(fake.polls)  # the queue was read
 
 
 def test_progress_reports_id_status_elapsed_time_and_queue_position() -> None:
@@ -163,12 +179,21 @@ def test_transient_errors_while_polling_are_retried_within_the_deadline() -> Non
     assert run(fake)["status"] == "done"
 
 
-def test_a_401_after_a_success_stops_polling_at_once() -> None:
+def test_a_persistent_401_after_a_success_stops_within_the_retry_bound() -> None:
     fake = FakeDokploy(start_delay=0.5, duration=600)
     fake.unauthorized_from = 8
     with pytest.raises(DokployKeyExhaustedError, match="10 requests per 24"):
         run(fake)
-    assert len(fake.polls) == 8  # no poll after the 401
+    first_401 = fake.polls[7]
+    assert AUTH_RETRY_SECONDS <= fake.now - first_401 <= AUTH_RETRY_SECONDS + MAX_INTERVAL  # bounded, not the deadline
+    assert len(fake.polls) - 8 <= AUTH_RETRY_SECONDS / 2  # a few polls, not a hammering
+
+
+def test_a_short_burst_of_401s_in_a_long_deploy_wait_does_not_fail_the_up() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=120)
+    fake.unauthorized_polls = set(range(10, 14))  # 4 polls in a row, in the middle of the wait
+    assert run(fake)["status"] == "done"
+    assert fake.deploys == 1
 
 
 def test_a_stuck_queue_names_what_is_ahead_at_the_deadline() -> None:

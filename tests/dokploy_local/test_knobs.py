@@ -19,6 +19,7 @@ DEFAULTS = asdict(Knobs())
 NEUTRAL = {
     "latency_ms": 0,
     "latency_jitter_ms": 0,
+    "spike_rate": 0,
     "error_rate": 0,
     "drop_rate": 0,
     "timeout_rate": 0,
@@ -74,6 +75,17 @@ def test_latency(knobbed: LocalDokploy) -> None:
     started = time.monotonic()
     call(knobbed)
     assert time.monotonic() - started >= 0.3
+
+
+def test_latency_spikes_delay_a_fraction_of_requests(knobbed: LocalDokploy) -> None:
+    knobbed.set_knobs(spike_rate=0.5, spike_ms=200, seed=5)
+    took = []
+    for _ in range(16):
+        started = time.monotonic()
+        assert call(knobbed).status_code == 200  # a spike delays the answer, it does not change it
+        took.append(time.monotonic() - started)
+    spiked = sum(t >= 0.2 for t in took)
+    assert 2 <= spiked <= 14
 
 
 def test_error_rate_gives_trpc_500(knobbed: LocalDokploy) -> None:

@@ -252,10 +252,20 @@ class World:
         }
 
     # ---- running a workflow ----------------------------------------------------------------------
-    def run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+    def run(
+        self,
+        workflow: str,
+        event_name: str,
+        event: dict[str, Any],
+        *,
+        sha: str,
+        ref: str,
+        variables: Mapping[str, str] | None = None,
+    ) -> act.ActRun:
         """One workflow run under act; then, as GitHub would, the runs it started through the API
-        (`gh workflow run`: workflow_dispatch), each at the head of the ref it named."""
-        result = self._run(workflow, event_name, event, sha=sha, ref=ref)
+        (`gh workflow run`: workflow_dispatch), each at the head of the ref it named. `variables`: repository
+        variables set for this run only (scenarios share the world and run in parallel)."""
+        result = self._run(workflow, event_name, event, sha=sha, ref=ref, variables=variables)
         for d in [d for d in self.github.state.dispatches if d["from_run"] == result.run_id]:
             target = str(d["ref"]) if str(d["ref"]).startswith("refs/") else f"refs/heads/{d['ref']}"
             payload = {"ref": target, "inputs": d["inputs"], "workflow": d["workflow"]}
@@ -273,7 +283,16 @@ class World:
         types = spec.get("types") if isinstance(spec, dict) else None
         return not types or event.get("action") in types
 
-    def _run(self, workflow: str, event_name: str, event: dict[str, Any], *, sha: str, ref: str) -> act.ActRun:
+    def _run(
+        self,
+        workflow: str,
+        event_name: str,
+        event: dict[str, Any],
+        *,
+        sha: str,
+        ref: str,
+        variables: Mapping[str, str] | None = None,
+    ) -> act.ActRun:
         if not self._triggered(workflow, event_name, event, sha):
             jobs = yaml.safe_load(
                 git("--git-dir", str(self.origin), "show", f"{sha}:.github/workflows/{workflow}", cwd=self.root)
@@ -328,7 +347,7 @@ class World:
             event=event,
             env=env,
             secrets=self.secrets(),
-            variables=self.variables(),
+            variables={**self.variables(), **(variables or {})},
             scratch=scratch,
             process_env=act.base_process_env(scratch / "home"),
             actor=ACTOR,

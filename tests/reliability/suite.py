@@ -20,6 +20,7 @@ SCENARIOS = (
     "destroy-refused-other-stack-in-owned-project",
     "local-servers-own-their-processes",
     "faults-20pct-and-commit-then-drop",
+    "faults-2s-latency-spikes",
     "openbao-restarted-mid-up",
     "pulumi-killed-in-up-and-destroy",
 )

@@ -27,7 +27,7 @@ import pytest
 
 from dokploy_local.testing import LocalDokploy
 from tests.stacks.clone import LOCAL_PASSPHRASE
-from tests.support.openbao import OpenBao, start_openbao
+from tests.support.openbao import OpenBao, openbao_in
 from tests.support.pulumi_cli import REPO, PulumiCLI, copy_repo_program, pulumi_available
 from tests.support.registry import OciLayout, Registry, running_registry, skopeo_copy
 
@@ -69,11 +69,7 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Iterator[OpenBao]:
-    server = start_openbao(tmp_path / "openbao")
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from openbao_in(tmp_path / "openbao")
 
 
 class Live:

@@ -64,13 +64,18 @@ def start_openbao(data_dir: Path) -> OpenBao:
     return OpenBao(data_dir).start()
 
 
-@pytest.fixture(scope="session")
-def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
-    server = start_openbao(tmp_path_factory.mktemp("openbao"))
+def openbao_in(data_dir: Path) -> Iterator[OpenBao]:
+    """A server in data_dir for the life of a fixture, stopped after it."""
+    server = start_openbao(data_dir)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    yield from openbao_in(tmp_path_factory.mktemp("openbao"))
 
 
 @pytest.fixture
