@@ -2,7 +2,7 @@
 
 Only `/api/<procedure>` calls are recorded (not `/api/health`, not the control API). Queries (GET) count as
 reads and mutations (POST) as writes; calls that match no procedure count as `unmatched`. The logged input has
-every `password` value replaced by `***`. Both live in memory: a restart starts them afresh.
+every `password` and `env` value replaced by `***`: those are where Dokploy holds secrets, and a log keeps none. Both live in memory: a restart starts them afresh.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from typing import Any
 MAX_ENTRIES = 50_000
 
 
+SECRET_FIELDS = frozenset({"password", "env"})
+
+
 def redact(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("***" if k == "password" and v is not None else redact(v)) for k, v in value.items()}
+        return {k: ("***" if k in SECRET_FIELDS and v is not None else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value

@@ -16,7 +16,7 @@ The handle (`LocalDokploy`):
 - `set_knobs(**knobs) -> dict`, `knobs() -> dict`: fault and deployment knobs (see `dokploy_local.knobs`).
 - `add_member_key(key, project_ids)`: a member key limited to those projects (ids, or names).
 - `requests(since=0) -> list[dict]`: the request log (`seq`, `method`, `path`, `procedure`, `kind` read/write,
-  `principal`, `status`, `outcome`, `duration_ms`, `input` with passwords redacted).
+  `principal`, `status`, `outcome`, `duration_ms`, `input` with passwords and env redacted).
 - `counters() -> dict`: `total`, `reads`, `writes`, `unmatched`, `by_procedure`, `by_status`, `by_outcome`.
 - `reset_stats()`: empty the log and counters.
 - `count_objects() -> dict`: stored projects, environments, composes, domains, deployments, registries, member

@@ -33,6 +33,15 @@ def test_request_log_redacts_passwords(dokploy_server: LocalDokploy) -> None:
     assert dokploy_server.requests()[-1]["input"]["password"] == "***"
 
 
+def test_request_log_keeps_no_compose_env(dokploy_server: LocalDokploy) -> None:
+    api = Api.of(dokploy_server)
+    _, compose = api.project_with_compose()
+    api.ok("POST", "compose.update", composeId=compose["composeId"], env="TOKEN=s3cret-token-value")
+    logged = dokploy_server.requests()[-1]["input"]
+    assert logged["env"] == "***" and logged["composeId"] == compose["composeId"]
+    assert "s3cret-token-value" not in str(dokploy_server.requests())
+
+
 def test_request_log_since(dokploy_server: LocalDokploy) -> None:
     api = Api.of(dokploy_server)
     api.get("project.all")

@@ -14,6 +14,7 @@ one-line error (None if it registered its resources, which under mocks reach no 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator, Mapping
@@ -27,11 +28,16 @@ import pulumi
 
 from components import program
 from components.dokploy.markers import marker_for, tag_description
+from components.environment import environment_for
 from components.vault.client import VaultClient
 from components.vault.connection import VaultConnection, forget_logins
+from components.vault.keys import KeyClass, secret_layout
+from dokploy_local import deploy_command
 from dokploy_local.testing import LocalDokploy
 from tests.stacks.mocks import Recorder
+from tests.support.leaks import MIN_SECRET_LEN, find_leaks, secrets_in_export
 from tests.support.openbao import OpenBao
+from tests.support.pulumi_cli import PulumiCLI
 
 PROJECT = "finance-report"
 
@@ -91,6 +97,53 @@ class Servers:
         walk("")
         accessors = client.auth.token.list_accessors()["data"]["keys"]
         return {"kv": paths, "tokens": len(accessors)}
+
+    # --- secret leaks -------------------------------------------------------------------------------
+
+    def kv_secrets(self, stack: str) -> set[str]:
+        """The generated and provided values the stack keeps in Vault (its layout says which keys those are;
+        derived ones are made of them or are plain hosts), read with the root token."""
+        client = self.openbao.client()
+        values: set[str] = set()
+        for secret in secret_layout(environment_for(stack)):
+            names = {k.name for k in secret.keys if k.cls is not KeyClass.DERIVED}
+            try:
+                data = client.secrets.kv.v2.read_secret_version(
+                    path=secret.path, mount_point="secret", raise_on_deleted_version=False
+                )["data"]["data"]
+            except hvac.exceptions.InvalidPath:
+                continue
+            values |= {str(v) for k, v in (data or {}).items() if k in names and len(str(v)) >= MIN_SECRET_LEN}
+        return values
+
+    def keys(self) -> list[str]:
+        return [self.dokploy.api_key, self.openbao.root_token, self.member_key]
+
+
+def stack_secrets(servers: Servers, cli: PulumiCLI, stack: str) -> set[str]:
+    """Every secret of a stack that is up: the servers' keys, what it generated in Vault and what its state
+    holds as secrets (derived values, minted tokens). Read before `destroy`, which removes them."""
+    export = json.loads(cli.run("stack", "export", "--stack", stack, "--show-secrets").stdout)
+    return set(servers.keys()) | servers.kv_secrets(stack) | secrets_in_export(export)
+
+
+def leak_sweep(servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str) -> list[str]:
+    """Known secrets found (raw, base64, URL-encoded, JSON-escaped) in the stack's state, the CLI output given,
+    our logs (the Pulumi home's) and the local Dokploy's logs: one description per leak, naming where, no values."""
+    ours = [p.read_text(errors="replace") for p in sorted((cli.home / "logs").rglob("*")) if p.is_file()]
+    places = {
+        "state": cli.state_text(),
+        "CLI output": "\n".join(outputs),
+        "our logs": "\n".join(ours),
+        "Dokploy request log": json.dumps(servers.dokploy.requests()),
+    }
+    # Not its database, and not the deploy commands it runs: a PR compose's env holds its own agent token by
+    # design (docs/security-secrets.md §1) and Dokploy writes env files through those commands (§4, whose test
+    # checks them for every other stack). Its log is read.
+    for f in sorted(servers.dokploy.data_dir.iterdir()):
+        if f.is_file() and not f.name.startswith("dokploy.sqlite") and f.name != deploy_command.COMMANDS_FILE:
+            places[f"Dokploy {f.name}"] = f.read_text(errors="replace")
+    return [f"{where}: {leak}" for where, text in places.items() for leak in find_leaks(text, secrets)]
 
 
 def run_program(stack: str, config: Mapping[str, str], environ: Mapping[str, str | None]) -> str | None:
