@@ -36,6 +36,7 @@ from components.images import (
     Resolver,
     registry_resolver,
     released_resolver,
+    resolve_images,
 )
 from components.oci import RegistryError
 from components.plugins import MissingPluginError
@@ -240,8 +241,7 @@ def preflight(env: Environment, connection: VaultConnection, *, dry_run: bool) -
             # Digest-pinned images must also be the ones staging recorded for this version (a tag can move).
             records = ReleaseRecords(VaultClient.connect(connection), env.vault_mount)
             resolver = functools.cache(released_resolver(registry_resolver(), records))
-            for component in ("backend", "frontend"):
-                resolver(f"{env.image_repository}-{component}", env.image_tag)
+            resolve_images(env, resolver)  # both images, before anything is registered (the Images component reuses it)
     except (DokployError, VaultError, RegistryError, ImagePolicyError) as exc:  # each one line already; keep it one
         raise PreflightError(" ".join(str(exc).split())) from None
     return Checked(project_id=project_id, resolver=resolver)

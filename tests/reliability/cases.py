@@ -8,7 +8,8 @@ servers' request log (Dokploy) and KV/token listing (OpenBao) unchanged.
 Placeholders in config and env values, filled by the harness: {dokploy} the local Dokploy URL, {port} its
 port, {vault} OpenBao's address, {free} a loopback URL where nothing listens, {html} a web server that is
 not Dokploy, {old} a Dokploy older than v0.25, {key} the owner key, {member} a member key limited to the
-main project, {main} the main project's id. A value of None removes the key or variable.
+main project, {main} the main project's id, {registry} a local registry's repository (registry-* conditions).
+A value of None removes the key or variable.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Case:
     expect: str  # a regular expression the one-line message must contain (re.search)
     config: dict[str, str | None] = field(default_factory=dict)
     env: dict[str, str | None] = field(default_factory=dict)
-    condition: str | None = None  # a server condition the harness sets up: vault-sealed, weak-token
+    condition: str | None = None  # a server condition the harness sets up: vault-sealed, weak-token, registry-*
     what: str = ""  # the input, for RELIABILITY.md (defaults to the config/env change)
 
     def describe(self) -> str:
@@ -444,6 +445,25 @@ CASES: tuple[Case, ...] = (
         "local",
         r"Vault at .*(token|permission denied|invalid)",
         env={"VAULT_TOKEN": "s.not-a-real-token-0123456789"},
+    ),
+    # --- images (production: only released digests) ----------------------------------------------------
+    Case(
+        "production-image-missing",
+        "image",
+        "production",
+        r"production image \S+-backend:v1.0.0 and \S+-frontend:v1.0.0 not found in the registry",
+        _fr("imageRepository", "{registry}"),
+        condition="registry-empty",
+        what="stack production at v1.0.0, the registry has no such images",
+    ),
+    Case(
+        "production-image-unreleased",
+        "image",
+        "production",
+        r"-backend:v1.0.0 was never released by staging",
+        _fr("imageRepository", "{registry}"),
+        condition="registry-unreleased",
+        what="stack production at v1.0.0, images pushed by hand but never released by staging",
     ),
     Case(
         "vault-provided-secret-missing",

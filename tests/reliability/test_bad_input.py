@@ -10,18 +10,25 @@ failure is the input's.
 from __future__ import annotations
 
 import re
+import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components.environment import environment_for
+from components.vault.keys import KeyClass, secret_layout
 from tests.reliability import report
 from tests.reliability.cases import BASE_CONFIG, CASES, COMMON_CONFIG, Case
 from tests.reliability.conftest import OWNER_KEY
 from tests.reliability.harness import Servers, free_url, run_program
 from tests.reliability.standins import stand_in
 from tests.support.leaks import find_leaks
+from tests.support.registry import OciLayout, running_registry, skopeo_copy
 
 
 def _fill(value: str, values: dict[str, str]) -> str:
@@ -54,13 +61,52 @@ def _condition(name: str | None, servers: Servers) -> Iterator[dict[str, str]]:
             yield {"VAULT_TOKEN": token}
         finally:
             admin.auth.token.revoke(token)
+    elif name in ("registry-empty", "registry-unreleased"):
+        with _production_registry(servers, released=False, images=name == "registry-unreleased") as env:
+            yield env
     else:
         yield {}
+
+
+READER = ("reader", "reader-" + secrets.token_hex(8))
+PUSHER = ("ci", "ci-" + secrets.token_hex(8))
+
+
+@contextmanager
+def _production_registry(servers: Servers, *, released: bool, images: bool) -> Iterator[dict[str, str]]:
+    """A registry for production's image check: empty, or holding v1.0.0 images staging never released.
+    Production's provided keys are put in Vault first (and removed after), so the image check is reached."""
+    admin = servers.openbao.client()
+    provided = {
+        secret.path: {k.name: f"provided-{k.name.lower()}" for k in secret.keys if k.cls is KeyClass.PROVIDED}
+        for secret in secret_layout(environment_for("production", {"imageTag": "v1.0.0"}))
+    }
+    for path, data in provided.items():
+        if data:
+            admin.secrets.kv.v2.create_or_update_secret(path=path, secret=data, mount_point="secret")
+    root = Path(tempfile.mkdtemp(prefix="bad-input-registry-"))
+    users = {READER[0]: (READER[1], ("pull",)), PUSHER[0]: (PUSHER[1], ("pull", "push"))}
+    try:
+        with running_registry(root / "registry", users) as reg:
+            repository = f"{reg.address}/acme/finance_report"
+            if images:
+                layout = OciLayout(root / "oci")
+                for component in ("backend", "frontend"):
+                    layout.name(component, layout.image(f"{component} v1.0.0"))
+                    dest = f"docker://{repository}-{component}:v1.0.0"
+                    skopeo_copy(f"oci:{layout.path}:{component}", dest, ":".join(PUSHER), home=root)
+            yield {"REGISTRY": repository, "REGISTRY_READ_USERNAME": READER[0], "REGISTRY_READ_PASSWORD": READER[1]}
+    finally:
+        for path, data in provided.items():
+            if data:
+                admin.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def run_case(case: Case, servers: Servers) -> tuple[str | None, list[str], bool, dict[str, Any]]:
     """(message, Dokploy writes, Vault unchanged, the values filled in) for one case."""
     with stand_in("html") as html, stand_in("old") as old, _condition(case.condition, servers) as extra_env:
+        extra_env = dict(extra_env)
         port = servers.dokploy.url.rsplit(":", 1)[1]
         values = {
             "dokploy": servers.dokploy.url,
@@ -72,6 +118,7 @@ def run_case(case: Case, servers: Servers) -> tuple[str | None, list[str], bool,
             "key": OWNER_KEY,
             "member": servers.member_key,
             "main": servers.projects["finance_report"],
+            "registry": extra_env.pop("REGISTRY", ""),
         }
         config = _merge({**COMMON_CONFIG, **BASE_CONFIG.get(case.stack, {})}, case.config, values)
         environ = _merge({"DOKPLOY_API_KEY": OWNER_KEY, "VAULT_TOKEN": servers.openbao.root_token}, {}, values)
