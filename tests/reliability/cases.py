@@ -8,8 +8,8 @@ servers' request log (Dokploy) and KV/token listing (OpenBao) unchanged.
 Placeholders in config and env values, filled by the harness: {dokploy} the local Dokploy URL, {port} its
 port, {vault} OpenBao's address, {free} a loopback URL where nothing listens, {html} a web server that is
 not Dokploy, {old} a Dokploy older than v0.25, {key} the owner key, {member} a member key limited to the
-main project, {main} the main project's id, {registry} a local registry's repository (registry-* conditions).
-A value of None removes the key or variable.
+main project, {main} the main project's id, {production_env} its default environment's, {registry} a local
+registry's repository (registry-* conditions). A value of None removes the key or variable.
 """
 
 from __future__ import annotations
@@ -406,6 +406,23 @@ CASES: tuple[Case, ...] = (
         "pr-7",
         r"project \S+ is 'finance_report', not 'finance_report-preview'",
         _fr("projectId", "{main}"),
+    ),
+    Case(
+        "pr-pointed-at-production-environment",
+        "protection",
+        "pr-7",
+        r"a pr-<N> stack adopts nothing",
+        _fr("adopt", '{"environment": "{production_env}"}'),
+        what="stack pr-7: financeReport:adopt.environment = the id of production's Dokploy environment",
+    ),
+    Case(
+        "pr-pointed-at-staging-vault-path",
+        "protection",
+        "pr-7",
+        r"unknown config key financeReport:vaultPrefix",
+        _fr("vaultPrefix", "finance_report/staging"),
+        what="stack pr-7: financeReport:vaultPrefix='finance_report/staging' (a PR's Vault path is its own, "
+        "from the environment model; no key moves it)",
     ),
     Case(
         "second-owner-stack",

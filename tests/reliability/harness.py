@@ -68,6 +68,18 @@ class Servers:
         r.raise_for_status()
         return r.json()
 
+    def default_environment(self, project: str) -> str:
+        """The id of a shared project's default environment (production's, in the main project)."""
+        import httpx
+
+        r = httpx.get(
+            f"{self.dokploy.url}/api/project.one",
+            params={"projectId": self.projects[project]},
+            headers={"x-api-key": self.dokploy.api_key},
+        )
+        r.raise_for_status()
+        return str(next(e["environmentId"] for e in r.json()["environments"] if e.get("isDefault")))
+
     # --- what changed -------------------------------------------------------------------------------
 
     def last_seq(self) -> int:

@@ -18,6 +18,7 @@ SCENARIOS = (
     "destroy-refused-dokploy-down",
     "destroy-refused-vault-down",
     "destroy-refused-other-stack-in-owned-project",
+    "production-and-shared-projects-not-destroyable",
     "local-servers-own-their-processes",
     "faults-20pct-and-commit-then-drop",
     "faults-2s-latency-spikes",

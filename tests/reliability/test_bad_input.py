@@ -118,6 +118,7 @@ def run_case(case: Case, servers: Servers) -> tuple[str | None, list[str], bool,
             "key": OWNER_KEY,
             "member": servers.member_key,
             "main": servers.projects["finance_report"],
+            "production_env": servers.default_environment("finance_report"),
             "registry": extra_env.pop("REGISTRY", ""),
         }
         config = _merge({**COMMON_CONFIG, **BASE_CONFIG.get(case.stack, {})}, case.config, values)

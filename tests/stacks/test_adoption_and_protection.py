@@ -16,6 +16,7 @@ Real CLI, local Dokploy server, a private OpenBao and a private registry.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ import httpx
 import pytest
 
 from dokploy_local.testing import LocalDokploy
+from tests.reliability import report
 from tests.stacks.clone import LOCAL_PASSPHRASE
 from tests.support.openbao import OpenBao, openbao_in
 from tests.support.pulumi_cli import REPO, PulumiCLI, copy_repo_program, pulumi_available
@@ -260,11 +262,26 @@ def test_adopt_live_staging_then_production_is_protected(
 
     # destroy is refused: production's data services, staging's project and data services are protected.
     before = live.snapshot()
+    said = []
     for stack, env in (("production", production_env), ("staging", staging_env)):
         refused = cli.run("destroy", "--stack", stack, "--yes", env=env, check=False)
         text = refused.stdout + refused.stderr
         assert refused.returncode != 0 and "protected" in text, text[-3000:]
+        urns = re.findall(r'resource "(urn:pulumi:[^"]+)"\s+cannot be deleted\s+because it is protected', text)
+        assert urns, text[-3000:]
+        said.append(f"{stack}: refused, {urns[0].rsplit('::', 1)[1]} is protected (nothing deleted)")
     assert live.snapshot() == before
+    report.record(
+        report.Row(
+            id="production-and-shared-projects-not-destroyable",
+            group="protection",
+            input="`pulumi destroy` of production, then of staging (which owns the shared projects)",
+            result="pass",
+            objects="unchanged / unchanged (Dokploy snapshot)",
+            message=" / ".join(said),
+            section="scenario",
+        )
+    )
     composes = {(v[0], v[1]) for v in before.values() if isinstance(v, tuple) and len(v) == 3}
     assert composes >= {
         ("production", "postgres"),
