@@ -126,14 +126,17 @@ case "${1:-}" in
     select_stack --create
     recover
     refresh_missing
-    pulumi up --stack "$stack" --yes "${progress[@]}"
+    # REFRESH=1 reads every object first, so what was changed by hand (`make preview` says so) is put back.
+    refresh=()
+    [ "${REFRESH:-}" = 1 ] && refresh=(--refresh)
+    pulumi up --stack "$stack" --yes "${refresh[@]}" "${progress[@]}"
     ;;
   preview)
     check_local_site
     servers start >/dev/null
     local_env
     select_stack
-    pulumi preview --stack "$stack" --expect-no-changes "${progress[@]}"
+    exec bash "$root/scripts/drift-preview.sh" "$stack" "${progress[@]}"
     ;;
   destroy)
     check_local_site

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make preview` / `make destroy`: preview (expecting no changes) or destroy a stack, `local` by default.
+# `make preview` / `make destroy`: the drift check (scripts/drift-preview.sh) or destroy a stack, `local` by default.
 #   stack.sh preview|destroy [stack]        (or STACK=pr-7)
 # A stack on the local site (`local`, and pr-<N> stacks that `make up STACK=pr-<N>` created) gets its servers
 # and credentials from .local/ (scripts/local-stack.sh); the environment model says which site a stack is on.
@@ -22,7 +22,7 @@ export PATH="$root/.tools/bin:$root/.venv/bin:$PATH" PULUMI_PYTHON_CMD="$root/.v
 # Pulumi's progress in a terminal (deploy waits report as they go); one line per event in CI and logs.
 if [ -t 1 ]; then progress=(); else progress=(--non-interactive --suppress-progress); fi
 if [ "$action" = preview ]; then
-  exec pulumi preview --stack "$stack" --expect-no-changes "${progress[@]}"
+  exec bash "$root/scripts/drift-preview.sh" "$stack" "${progress[@]}"
 fi
 # Refuses (one line, nothing deleted) a destroy that could not finish: servers down, other stacks inside.
 "$root/.venv/bin/python" -m ops.destroy_check --stack "$stack"

@@ -32,7 +32,6 @@ from components.environment import environment_for
 from components.vault.client import VaultClient
 from components.vault.connection import VaultConnection, forget_logins
 from components.vault.keys import KeyClass, secret_layout
-from dokploy_local import deploy_command
 from dokploy_local.testing import LocalDokploy
 from tests.stacks.mocks import Recorder
 from tests.support.leaks import MIN_SECRET_LEN, find_leaks, secrets_in_export
@@ -113,23 +112,26 @@ class Servers:
     # --- secret leaks -------------------------------------------------------------------------------
 
     def kv_secrets(self, stack: str) -> set[str]:
-        """The generated and provided values the stack keeps in Vault (its layout says which keys those are;
-        derived ones are made of them or are plain hosts), read with the root token."""
-        client = self.openbao.client()
-        values: set[str] = set()
-        for secret in secret_layout(environment_for(stack)):
-            names = {k.name for k in secret.keys if k.cls is not KeyClass.DERIVED}
-            try:
-                data = client.secrets.kv.v2.read_secret_version(
-                    path=secret.path, mount_point="secret", raise_on_deleted_version=False
-                )["data"]["data"]
-            except hvac.exceptions.InvalidPath:
-                continue
-            values |= {str(v) for k, v in (data or {}).items() if k in names and len(str(v)) >= MIN_SECRET_LEN}
-        return values
+        return kv_secrets(self.openbao.client(), stack)
 
     def keys(self) -> list[str]:
         return [self.dokploy.api_key, self.openbao.root_token, self.member_key]
+
+
+def kv_secrets(client: hvac.Client, stack: str) -> set[str]:
+    """The generated and provided values a stack keeps in Vault (its layout says which keys those are; derived
+    ones are made of them or are plain hosts), read with an admin client."""
+    values: set[str] = set()
+    for secret in secret_layout(environment_for(stack)):
+        names = {k.name for k in secret.keys if k.cls is not KeyClass.DERIVED}
+        try:
+            data = client.secrets.kv.v2.read_secret_version(
+                path=secret.path, mount_point="secret", raise_on_deleted_version=False
+            )["data"]["data"]
+        except hvac.exceptions.InvalidPath:
+            continue
+        values |= {str(v) for k, v in (data or {}).items() if k in names and len(str(v)) >= MIN_SECRET_LEN}
+    return values
 
 
 def stack_secrets(servers: Servers, cli: PulumiCLI, stack: str) -> set[str]:
@@ -139,23 +141,31 @@ def stack_secrets(servers: Servers, cli: PulumiCLI, stack: str) -> set[str]:
     return set(servers.keys()) | servers.kv_secrets(stack) | secrets_in_export(export)
 
 
-def leak_sweep(servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str) -> list[str]:
-    """Known secrets found (raw, base64, URL-encoded, JSON-escaped) in the stack's state, the CLI output given,
-    our logs (the Pulumi home's) and the local Dokploy's logs: one description per leak, naming where, no values."""
-    ours = [p.read_text(errors="replace") for p in sorted((cli.home / "logs").rglob("*")) if p.is_file()]
-    places = {
-        "state": cli.state_text(),
-        "CLI output": "\n".join(outputs),
-        "our logs": "\n".join(ours),
-        "Dokploy request log": json.dumps(servers.dokploy.requests()),
-    }
-    # Not its database, and not the deploy commands it runs: a PR compose's env holds its own agent token by
-    # design (docs/security-secrets.md §1) and Dokploy writes env files through those commands (§4, whose test
-    # checks them for every other stack). Its log is read.
-    for f in sorted(servers.dokploy.data_dir.iterdir()):
-        if f.is_file() and not f.name.startswith("dokploy.sqlite") and f.name != deploy_command.COMMANDS_FILE:
-            places[f"Dokploy {f.name}"] = f.read_text(errors="replace")
+def dokploy_logs(requests: list[dict[str, Any]], data_dir: Path) -> dict[str, str]:
+    """What a local Dokploy logs: its request log and its log files (`dokploy.log`: failed deploy commands, as
+    real Dokploy prints them). Not the deploy commands it runs: a PR compose's env holds its own agent token by
+    design (docs/security-secrets.md §1) and Dokploy writes env files through those commands (§4, whose test
+    checks them for every other stack)."""
+    places = {"Dokploy request log": json.dumps(requests)}
+    for f in sorted(data_dir.glob("*.log")):
+        places[f"Dokploy {f.name}"] = f.read_text(errors="replace")
+    return places
+
+
+def pulumi_logs(home: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted((home / "logs").rglob("*")) if p.is_file())
+
+
+def leaks_in(places: Mapping[str, str], secrets: set[str]) -> list[str]:
+    """Known secrets found (raw, base64, URL-encoded, JSON-escaped) in each place: one description per leak,
+    naming where, no values."""
     return [f"{where}: {leak}" for where, text in places.items() for leak in find_leaks(text, secrets)]
+
+
+def leak_sweep(servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str) -> list[str]:
+    """A stack's secrets in its state, the CLI output given, our logs (the Pulumi home's) and the local Dokploy's."""
+    places = {"state": cli.state_text(), "CLI output": "\n".join(outputs), "our logs": pulumi_logs(cli.home)}
+    return leaks_in({**places, **dokploy_logs(servers.dokploy.requests(), servers.dokploy.data_dir)}, secrets)
 
 
 def run_program(stack: str, config: Mapping[str, str], environ: Mapping[str, str | None]) -> str | None:

@@ -15,6 +15,7 @@ CLI_CASES = (
 SCENARIOS = (
     "compose-deleted-by-hand",
     "kv-secret-deleted-by-hand",
+    "objects-changed-by-hand",
     "destroy-refused-dokploy-down",
     "destroy-refused-vault-down",
     "destroy-refused-other-stack-in-owned-project",

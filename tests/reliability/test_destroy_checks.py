@@ -11,6 +11,7 @@ back, pr-7 and then local are destroyed completely. No known secret in the state
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,10 +21,10 @@ import httpx
 import pytest
 
 from tests.reliability import report
-from tests.reliability.harness import admit_pr_stack
+from tests.reliability.harness import admit_pr_stack, dokploy_logs, kv_secrets, leaks_in, pulumi_logs
 from tests.stacks.clone import Clone, Run
 from tests.stacks.test_local_stack import _up_pr
-from tests.support.leaks import find_leaks
+from tests.support.leaks import secrets_in_export
 from tests.support.pulumi_cli import pulumi_available
 
 pytestmark = [
@@ -62,10 +63,12 @@ def test_destroy_refuses_what_it_could_not_finish(tmp_path: Path) -> None:
 def _scenario(clone: Clone) -> None:
     clone.script("up.sh")
     _deleted_by_hand(clone)
+    _changed_by_hand(clone)
     root_token = (clone.openbao_dir / "root-token").read_text().strip()
     admit_pr_stack(clone.vault_address, root_token, 7, clone.openbao_dir / "stack-pr-7.token")
     pr_env = clone.stack_env("stack-pr-7.token")
     _up_pr(clone, "pr-7", pr_env)
+    secrets = _secrets(clone, pr_env)
     before = clone.dokploy_snapshot()
     local_count, pr_count = _resource_count(clone, "local", pr_env), _resource_count(clone, "pr-7", pr_env)
 
@@ -101,10 +104,25 @@ def _scenario(clone: Clone) -> None:
         ("projects", "environments", "composes", "domains"), 0
     )
     assert clone.vault_envs() == set()
-    secrets = [clone.dokploy_key, (clone.openbao_dir / "root-token").read_text().strip()]
-    secrets += [(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-pr-7.token")]
-    leaks = find_leaks(clone.state_text() + "\n".join(clone.transcript), secrets)
+    places = {
+        "state": clone.state_text(),
+        "CLI output": "\n".join(clone.transcript),
+        "our logs": pulumi_logs(clone.home),
+    }
+    requests = clone.control("requests")["requests"]
+    leaks = leaks_in({**places, **dokploy_logs(requests, clone.root / ".local" / "dokploy")}, secrets)
     assert not leaks, leaks
+
+
+def _secrets(clone: Clone, pr_env: dict[str, str]) -> set[str]:
+    """Both stacks' secrets while they are up: keys and tokens, what they generated in Vault, their state's."""
+    found = {clone.dokploy_key, (clone.openbao_dir / "root-token").read_text().strip()}
+    found |= {(clone.openbao_dir / f).read_text().strip() for f in ("stack-local.token", "stack-pr-7.token")}
+    for stack in ("local", "pr-7"):
+        found |= kv_secrets(clone.vault(), stack)
+        export = clone.pulumi("stack", "export", "--stack", stack, "--show-secrets", env=pr_env, record=False).stdout
+        found |= secrets_in_export(json.loads(export))
+    return found
 
 
 def _app_compose(clone: Clone) -> list[str]:
@@ -157,6 +175,41 @@ def _deleted_by_hand(clone: Clone) -> None:
         f"secret/{path} deleted in Vault (metadata and versions), then `make up` (no --target)",
         "noticed (one KV listing) and recreated with every key; then `make preview` expects no changes",
         "1 secret / 1",
+    )
+
+
+def _changed_by_hand(clone: Clone) -> None:
+    """The app compose's file and a domain's port edited in Dokploy: `make preview` notices and says how to
+    put them back; `make up REFRESH=1` does; `make preview` is clean again."""
+    before = clone.dokploy_snapshot()
+    (app_id,) = _app_compose(clone)
+    domain_id, domain = next((k, v) for k, v in before.items() if k.startswith("domain:") and v["composeId"] == app_id)
+    edits = {
+        "compose.update": {"composeId": app_id, "composeFile": before[f"compose:{app_id}"]["composeFile"] + "\n# x\n"},
+        "domain.update": {
+            "domainId": domain_id.split(":", 1)[1],
+            "host": domain["host"],
+            "port": int(domain["port"]) + 1,
+        },
+    }
+    for procedure, body in edits.items():
+        httpx.post(
+            f"{clone.dokploy_url}/api/{procedure}", json=body, headers={"x-api-key": clone.dokploy_key}
+        ).raise_for_status()
+    preview = clone.script("stack.sh", "preview", check=False)
+    assert preview.returncode != 0, preview.output[-3000:]
+    said = [line for line in preview.stderr.splitlines() if line.startswith("make preview:")]
+    assert len(said) == 1 and "REFRESH=1" in said[0], preview.output[-3000:]
+    assert "Traceback" not in preview.output
+    clone.script("up.sh", env={"REFRESH": "1"})
+    after = clone.dokploy_snapshot()
+    assert after[f"compose:{app_id}"] == before[f"compose:{app_id}"] and after[domain_id] == domain
+    clone.script("stack.sh", "preview")  # clean again
+    _record_scenario(
+        "objects-changed-by-hand",
+        "the app compose's file and its domain's port edited in Dokploy, then `make preview`, `make up REFRESH=1`",
+        f"{said[0]}; `make up REFRESH=1` put both back (same ids), then `make preview` is clean",
+        "1 compose, 1 domain restored / restored",
     )
 
 

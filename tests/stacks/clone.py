@@ -96,12 +96,20 @@ class Clone:
         env.update(extra or {})
         return env
 
-    def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True, timeout: float = 600) -> Run:
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        timeout: float = 600,
+        record: bool = True,  # False: what the test itself reads (decrypted exports), not what a user would see
+    ) -> Run:
         proc = subprocess.run(
             list(args), cwd=self.root, env=self.env(env), capture_output=True, text=True, timeout=timeout, check=False
         )
         run = Run(list(args), proc.returncode, proc.stdout, proc.stderr)
-        self.transcript.append(run.output)
+        if record:
+            self.transcript.append(run.output)
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\n{run.output[-6000:]}")
         return run
