@@ -34,6 +34,7 @@ from components.vault.connection import VaultConnection, forget_logins
 from components.vault.keys import KeyClass, secret_layout
 from dokploy_local import deploy_command
 from dokploy_local.testing import LocalDokploy
+from tests.stacks.clone import dokploy_snapshot
 from tests.stacks.mocks import Recorder
 from tests.support.leaks import MIN_SECRET_LEN, find_leaks, secrets_in_export
 from tests.support.openbao import OpenBao
@@ -67,6 +68,18 @@ class Servers:
         r = httpx.post(f"{self.dokploy.url}/api/{procedure}", json=body, headers={"x-api-key": self.dokploy.api_key})
         r.raise_for_status()
         return r.json()
+
+    def api(self, procedure: str, **params: Any) -> Any:
+        """A Dokploy query with the owner key."""
+        import httpx
+
+        r = httpx.get(f"{self.dokploy.url}/api/{procedure}", params=params, headers={"x-api-key": self.dokploy.api_key})
+        r.raise_for_status()
+        return r.json() if r.content else None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every object on the Dokploy server by `kind:id` (tests/stacks/clone.py `dokploy_snapshot`)."""
+        return dokploy_snapshot(self.api)
 
     # --- what changed -------------------------------------------------------------------------------
 
@@ -127,12 +140,15 @@ def stack_secrets(servers: Servers, cli: PulumiCLI, stack: str) -> set[str]:
     return set(servers.keys()) | servers.kv_secrets(stack) | secrets_in_export(export)
 
 
-def leak_sweep(servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str) -> list[str]:
-    """Known secrets found (raw, base64, URL-encoded, JSON-escaped) in the stack's state, the CLI output given,
-    our logs (the Pulumi home's) and the local Dokploy's logs: one description per leak, naming where, no values."""
+def leak_sweep(
+    servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str, state: str | None = None
+) -> list[str]:
+    """Known secrets found (raw, base64, URL-encoded, JSON-escaped) in the stack's state (`state`: every byte of
+    its backend; default the copy's own file backend), the CLI output given, our logs (the Pulumi home's) and
+    the local Dokploy's logs: one description per leak, naming where, no values."""
     ours = [p.read_text(errors="replace") for p in sorted((cli.home / "logs").rglob("*")) if p.is_file()]
     places = {
-        "state": cli.state_text(),
+        "state": cli.state_text() if state is None else state,
         "CLI output": "\n".join(outputs),
         "our logs": "\n".join(ours),
         "Dokploy request log": json.dumps(servers.dokploy.requests()),
