@@ -1,4 +1,5 @@
-"""The reliability suite's servers (one local Dokploy server and one OpenBao per session) and its ledger.
+"""The reliability suite's servers (one local Dokploy server and one OpenBao per session; an S3 server for the
+tests that ask for it) and its ledger.
 
 The ledger collects every case's and scenario's result; at the end of the session RELIABILITY.md is
 rewritten from it (rows of cases that did not run this time keep their last result, see report.py).
@@ -18,6 +19,7 @@ from tests.reliability import report
 from tests.reliability.harness import Servers
 from tests.support.openbao import OpenBao, openbao, running_openbao  # noqa: F401  (fixtures)
 from tests.support.pulumi_cli import REPO
+from tests.support.s3 import s3_server  # noqa: F401  (fixture: the S3 state backend, for the parallel stacks)
 
 OWNER_KEY = "reliability-owner-key-5d1f0c"
 MEMBER_KEY = "reliability-member-key-77ab12"

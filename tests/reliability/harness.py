@@ -33,6 +33,7 @@ from components.vault.client import VaultClient
 from components.vault.connection import VaultConnection, forget_logins
 from components.vault.keys import KeyClass, secret_layout
 from dokploy_local.testing import LocalDokploy
+from tests.stacks.clone import dokploy_snapshot
 from tests.stacks.mocks import Recorder
 from tests.support.leaks import MIN_SECRET_LEN, find_leaks, secrets_in_export
 from tests.support.openbao import OpenBao
@@ -69,15 +70,20 @@ class Servers:
 
     def default_environment(self, project: str) -> str:
         """The id of a shared project's default environment (production's, in the main project)."""
+        environments = self.api("project.one", projectId=self.projects[project])["environments"]
+        return str(next(e["environmentId"] for e in environments if e.get("isDefault")))
+
+    def api(self, procedure: str, **params: Any) -> Any:
+        """A Dokploy query with the owner key."""
         import httpx
 
-        r = httpx.get(
-            f"{self.dokploy.url}/api/project.one",
-            params={"projectId": self.projects[project]},
-            headers={"x-api-key": self.dokploy.api_key},
-        )
+        r = httpx.get(f"{self.dokploy.url}/api/{procedure}", params=params, headers={"x-api-key": self.dokploy.api_key})
         r.raise_for_status()
-        return str(next(e["environmentId"] for e in r.json()["environments"] if e.get("isDefault")))
+        return r.json() if r.content else None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every object on the Dokploy server by `kind:id` (tests/stacks/clone.py `dokploy_snapshot`)."""
+        return dokploy_snapshot(self.api)
 
     # --- what changed -------------------------------------------------------------------------------
 
@@ -162,9 +168,13 @@ def leaks_in(places: Mapping[str, str], secrets: set[str]) -> list[str]:
     return [f"{where}: {leak}" for where, text in places.items() for leak in find_leaks(text, secrets)]
 
 
-def leak_sweep(servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str) -> list[str]:
-    """A stack's secrets in its state, the CLI output given, our logs (the Pulumi home's) and the local Dokploy's."""
-    places = {"state": cli.state_text(), "CLI output": "\n".join(outputs), "our logs": pulumi_logs(cli.home)}
+def leak_sweep(
+    servers: Servers, cli: PulumiCLI, secrets: set[str], *outputs: str, state: str | None = None
+) -> list[str]:
+    """A stack's secrets in its state (`state`: every byte of its backend; default the copy's own file backend),
+    the CLI output given, our logs (the Pulumi home's) and the local Dokploy's."""
+    state = cli.state_text() if state is None else state
+    places = {"state": state, "CLI output": "\n".join(outputs), "our logs": pulumi_logs(cli.home)}
     return leaks_in({**places, **dokploy_logs(servers.dokploy.requests(), servers.dokploy.data_dir)}, secrets)
 
 

@@ -6,12 +6,17 @@ times, counting the objects after every run: never more than expected (no duplic
 nothing of the stack. Every run's output is kept; `leaks()` looks for each of the stack's secrets (read
 while it is up: the keys, what it generated in Vault, what its state holds as secrets) in the state, that
 output, our logs and the local Dokploy's logs. `record()` writes the scenario's RELIABILITY.md row.
+
+`PrStack.new(..., backend=Backend(...))` puts the stack on a shared backend (the S3 bucket of separate
+runners) instead of its copy's own file backend; each copy keeps its own project directory and PULUMI_HOME.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +28,9 @@ from tests.support.pulumi_cli import REPO, PulumiCLI, copy_repo_program
 
 KINDS = ("environments", "composes", "domains")
 EXPECTED = {"environments": 1, "composes": 1, "domains": 2}
+# The admin's bootstrap and PR admission run one at a time, as one admin runs them (OpenBao's storage fails
+# concurrent writes of one path with "transaction commit failed"); stacks made in parallel wait here.
+_ADMISSION = threading.Lock()
 
 
 def counts(servers: Servers) -> dict[str, int]:
@@ -44,6 +52,39 @@ def left_behind(workdir: Path) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A state backend shared by separate runners: what each runner's `pulumi` gets in its environment (backend
+    URL, storage keys, the Vault address and token its secrets provider needs), that provider, and every byte
+    the backend holds (read for the leak sweep)."""
+
+    env: Mapping[str, str]
+    secrets_provider: str
+    text: Callable[[], str]
+
+
+def record(
+    case_id: str, group: str, what: str, runs: str, objects: str, secrets: int, leaks: list[str], message: str
+) -> None:
+    """A scenario's RELIABILITY.md row (`objects`: expected / found); it fails (after recording) when a secret
+    leaked."""
+    report.record(
+        report.Row(
+            id=case_id,
+            group=group,
+            input=what,
+            result="pass" if not leaks else "fail",
+            runs=runs,
+            objects=objects,
+            duplicates="0",
+            leaks=f"0 of {secrets} secrets" if not leaks else str(len(leaks)),
+            message=message,
+            section="scenario",
+        )
+    )
+    assert not leaks, leaks
+
+
 @dataclass
 class PrStack:
     cli: PulumiCLI
@@ -53,24 +94,37 @@ class PrStack:
     base: dict[str, int]
     outputs: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    backend: Backend | None = None
 
     @classmethod
-    def new(cls, tmp: Path, servers: Servers, stack: str) -> PrStack:
-        admit_pr_stack(servers.openbao.address, servers.openbao.root_token, int(stack.split("-")[1]))
+    def new(
+        cls,
+        tmp: Path,
+        servers: Servers,
+        stack: str,
+        backend: Backend | None = None,
+        config: Mapping[str, str] | None = None,
+    ) -> PrStack:
+        """The stack admitted, initialised (on `backend`, else the copy's own file backend) and configured
+        (`config` overrides the defaults below)."""
+        with _ADMISSION:
+            admit_pr_stack(servers.openbao.address, servers.openbao.root_token, int(stack.split("-")[1]))
         cli = copy_repo_program(tmp)
         cli.extra_env["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_PASSPHRASE
         cli.extra_env["DOKPLOY_TIMEOUT_SECONDS"] = "2"
-        cli.run("stack", "init", stack)
+        cli.extra_env.update(backend.env if backend else {})
+        cli.run("stack", "init", stack, *(("--secrets-provider", backend.secrets_provider) if backend else ()))
         for key, value in {
             "dokploy:url": servers.dokploy.url,
             "vault:address": servers.openbao.address,
             "financeReport:baseDomain": "localhost.localdomain",
             "financeReport:manageGithub": "false",
             "financeReport:deployTimeoutSeconds": "120",
+            **(config or {}),
         }.items():
             cli.run("config", "set", "--stack", stack, "--", key, value)
         env = {"DOKPLOY_API_KEY": OWNER_KEY, "VAULT_TOKEN": servers.openbao.root_token}
-        return cls(cli, env, stack, servers, counts(servers))
+        return cls(cli, env, stack, servers, counts(servers), backend=backend)
 
     def delta(self) -> dict[str, int]:
         now = counts(self.servers)
@@ -113,23 +167,10 @@ class PrStack:
 
     def leaks(self) -> list[str]:
         assert self.secrets, "no secrets recorded: converge() first"
-        return leak_sweep(self.servers, self.cli, self.secrets, *self.outputs)
+        state = self.backend.text() if self.backend else None
+        return leak_sweep(self.servers, self.cli, self.secrets, *self.outputs, state=state)
 
     def record(self, case_id: str, what: str, runs: str, found: dict[str, int], message: str) -> None:
         """The scenario's row; it fails (after recording) when a secret leaked."""
-        leaks = self.leaks()
-        report.record(
-            report.Row(
-                id=case_id,
-                group="faults" if "kill" not in case_id else "crash",
-                input=what,
-                result="pass" if not leaks else "fail",
-                runs=runs,
-                objects=f"{EXPECTED} / {found}",
-                duplicates="0",
-                leaks=f"0 of {len(self.secrets)} secrets" if not leaks else str(len(leaks)),
-                message=message,
-                section="scenario",
-            )
-        )
-        assert not leaks, leaks
+        group = "faults" if "kill" not in case_id else "crash"
+        record(case_id, group, what, runs, f"{EXPECTED} / {found}", len(self.secrets), self.leaks(), message)

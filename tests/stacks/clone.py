@@ -12,7 +12,7 @@ import json
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,27 @@ def environment_objects(snapshot: dict[str, Any], env_name: str) -> dict[str, An
         or (k.startswith("compose:") and k.split(":", 1)[1] in composes)
         or (k.startswith(("domain:", "deployment:")) and (v.get("composeId") or v.get("compose")) in composes)
     }
+
+
+def dokploy_snapshot(api: Callable[..., Any]) -> dict[str, Any]:
+    """Every project, environment, compose (with its file and env), domain and deployment, by id, read through
+    `api(procedure, **params)` (a Dokploy GET with the owner key)."""
+    out: dict[str, Any] = {}
+    for p in api("project.all"):
+        project = api("project.one", projectId=p["projectId"])
+        out[f"project:{p['projectId']}"] = {"name": project["name"], "description": project["description"]}
+        for e in project["environments"]:
+            out[f"environment:{e['environmentId']}"] = {"name": e["name"], "project": p["projectId"]}
+            for c in e.get("compose") or []:
+                one = api("compose.one", composeId=c["composeId"])
+                out[f"compose:{c['composeId']}"] = {
+                    k: one.get(k) for k in ("name", "environmentId", "composeFile", "env", "composeType", "appName")
+                }
+                for d in one.get("domains") or []:
+                    out[f"domain:{d['domainId']}"] = {k: d.get(k) for k in ("host", "path", "port", "composeId")}
+                for dep in api("deployment.allByCompose", composeId=c["composeId"]):
+                    out[f"deployment:{dep['deploymentId']}"] = {"compose": c["composeId"], "status": dep["status"]}
+    return out
 
 
 @dataclass
@@ -176,23 +197,7 @@ class Clone:
         return {k.rstrip("/") for k in keys}
 
     def dokploy_snapshot(self) -> dict[str, Any]:
-        """Every project, environment, compose (with its file and env), domain and deployment, by id."""
-        out: dict[str, Any] = {}
-        for p in self.api("project.all"):
-            project = self.api("project.one", projectId=p["projectId"])
-            out[f"project:{p['projectId']}"] = {"name": project["name"], "description": project["description"]}
-            for e in project["environments"]:
-                out[f"environment:{e['environmentId']}"] = {"name": e["name"], "project": p["projectId"]}
-                for c in e.get("compose") or []:
-                    one = self.api("compose.one", composeId=c["composeId"])
-                    out[f"compose:{c['composeId']}"] = {
-                        k: one.get(k) for k in ("name", "environmentId", "composeFile", "env", "composeType", "appName")
-                    }
-                    for d in one.get("domains") or []:
-                        out[f"domain:{d['domainId']}"] = {k: d.get(k) for k in ("host", "path", "port", "composeId")}
-                    for dep in self.api("deployment.allByCompose", composeId=c["composeId"]):
-                        out[f"deployment:{dep['deploymentId']}"] = {"compose": c["composeId"], "status": dep["status"]}
-        return out
+        return dokploy_snapshot(self.api)
 
     def state_text(self) -> str:
         parts = [p.read_text(errors="replace") for p in sorted((self.root / ".pulumi-state").rglob("*")) if p.is_file()]
