@@ -338,15 +338,21 @@ def _not_started(wait: _Wait, lost: bool) -> DokployError:
             "`pulumi up` again: it follows that deployment if it shows up, or deploys.",
             procedure="compose.deploy",
         )
+    # The job stays queued and Dokploy still runs it; a later `up` cannot see a job that has not started, so it
+    # deploys once more. The advice says so rather than promising that `up` picks the wait up again.
     if wait.queue is not None and wait.queue.ahead:
         where = wait.queue.describe()
         advice = (
-            "Dokploy runs one deploy at a time per server, so a hung build blocks every later one: cancel or finish "
-            "it in the Dokploy UI (a restart of Dokploy drops the queue), then run `pulumi up` again"
+            "Dokploy runs one deploy at a time per server and still runs this one when its turn comes; on a busy "
+            "server raise the stack config `financeReport:deployTimeoutSeconds`; if a build ahead is hung, cancel it "
+            "in the Dokploy UI (a restart of Dokploy drops the queue). A `pulumi up` now queues one more deploy"
         )
     else:
         where = "the queue could not be read" if wait.queue is None else wait.queue.describe()
-        advice = "Dokploy runs builds one at a time per server; run `pulumi up` again to keep waiting"
+        advice = (
+            "Dokploy runs builds one at a time per server and still runs this one; raise the stack config "
+            "`financeReport:deployTimeoutSeconds` to wait longer. A `pulumi up` now queues one more deploy"
+        )
     error = f"; last error while polling: {wait.last_error}" if wait.last_error else ""
     return DeploymentTimeoutError(
         f"compose {wait.compose_id}: deploy queued but not started within {wait.timeout:.0f} s (the deadline); "

@@ -205,6 +205,8 @@ def test_a_stuck_queue_names_what_is_ahead_at_the_deadline() -> None:
     text = str(info.value)
     assert "not started within 120 s" in text and "1 ahead" in text and "compose hung-build" in text
     assert "one deploy at a time" in text and "\n" not in text and 120 <= fake.now < 121
+    # what the user can do, honestly: wait longer, or clear the hung build; another `up` is one more deploy
+    assert "financeReport:deployTimeoutSeconds" in text and "queues one more deploy" in text
 
 
 def test_a_queued_deploy_on_a_server_without_queue_list_times_out_clearly() -> None:
