@@ -25,6 +25,7 @@ SCENARIOS = (
     "faults-2s-latency-spikes",
     "openbao-restarted-mid-up",
     "pulumi-killed-in-up-and-destroy",
+    "pulumi-killed-in-deploy-wait-and-mid-destroy",
     "parallel-10-pr-stacks-on-s3",
 )
 

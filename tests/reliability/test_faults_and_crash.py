@@ -82,15 +82,22 @@ def test_openbao_restarted_mid_up(tmp_path: Path, servers: Servers) -> None:
     )
 
 
-def _kill_after_first_write(s: PrStack, command: str) -> list[str]:
+def _kill_when(s: PrStack, command: str, writes: int = 1, procedure: str | None = None) -> list[str]:
+    """SIGKILL `pulumi <command>` once it has made `writes` Dokploy writes (of `procedure`, if given)."""
     seq = s.servers.last_seq()
     proc = subprocess.Popen(
         [str(PULUMI), "--non-interactive", command, "--stack", s.stack, "--yes", "--skip-preview"],
         cwd=s.cli.workdir, env={**s.cli.env(), **s.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+    def reached() -> bool:
+        done = [w for w in s.servers.dokploy_writes(seq) if procedure is None or w.startswith(procedure + " ")]
+        return len(done) >= writes
+
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and not s.servers.dokploy_writes(seq):
+    while time.monotonic() < deadline and proc.poll() is None and not reached():
         time.sleep(0.05)
+    assert proc.poll() is None, f"pulumi {command} ended before the kill point"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(3)  # what the children do once their engine is gone
@@ -105,14 +112,14 @@ def pending_operations(s: PrStack) -> int:
 
 def test_sigkill_in_up_and_destroy_recovers_without_duplicates(tmp_path: Path, servers: Servers) -> None:
     s = PrStack.new(tmp_path, servers, "pr-43")
-    left = _kill_after_first_write(s, "up")
+    left = _kill_when(s, "up")
     said = s.recover()
     assert left_behind(s.cli.workdir) == [], said
     runs = s.converge()
     found = s.delta()
     assert pending_operations(s) == 0
 
-    left += _kill_after_first_write(s, "destroy")
+    left += _kill_when(s, "destroy")
     said += s.recover()
     assert left_behind(s.cli.workdir) == [], said
     destroy_runs = s.destroy()
@@ -123,4 +130,32 @@ def test_sigkill_in_up_and_destroy_recovers_without_duplicates(tmp_path: Path, s
         found,
         f"{len(left)} engine process(es) the kills left running, stopped by ops.recover ({' / '.join(said)}); "
         "no duplicate; no pending-operations warning afterwards; destroy left nothing",
+    )
+
+
+def test_sigkill_in_the_deploy_wait_and_mid_destroy_recovers(tmp_path: Path, servers: Servers) -> None:
+    """Later kill points: `up` killed while it waits for its deployment (the deploy already queued on Dokploy),
+    `destroy` killed after its third delete."""
+    s = PrStack.new(tmp_path, servers, "pr-45")
+    duration = servers.dokploy.knobs()["deploy_duration_ms"]
+    servers.dokploy.set_knobs(deploy_duration_ms=3000)  # the wait lasts long enough to be killed in
+    try:
+        left = _kill_when(s, "up", procedure="compose.deploy")
+        said = s.recover()
+        assert left_behind(s.cli.workdir) == [], said
+        runs = s.converge()
+    finally:
+        servers.dokploy.set_knobs(deploy_duration_ms=duration)
+    found = s.delta()
+    assert pending_operations(s) == 0
+    left += _kill_when(s, "destroy", writes=3)
+    said += s.recover()
+    assert left_behind(s.cli.workdir) == [], said
+    destroy_runs = s.destroy()
+    s.record(
+        "pulumi-killed-in-deploy-wait-and-mid-destroy",
+        "pulumi SIGKILLed while up waited for its queued deployment, then after the third delete of destroy, of pr-45",
+        f"up {runs}, destroy {destroy_runs}, each after `python -m ops.recover`",
+        found,
+        f"{len(left)} engine process(es) left running, stopped by ops.recover; no duplicate; destroy left nothing",
     )
