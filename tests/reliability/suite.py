@@ -23,6 +23,7 @@ SCENARIOS = (
     "local-servers-own-their-processes",
     "faults-20pct-and-commit-then-drop",
     "faults-2s-latency-spikes",
+    "dokploy-401-burst-mid-deploy-wait",
     "openbao-restarted-mid-up",
     "pulumi-killed-in-up-and-destroy",
     "pulumi-killed-in-deploy-wait-and-mid-destroy",
