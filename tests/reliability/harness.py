@@ -124,11 +124,12 @@ class Servers:
         return [self.dokploy.api_key, self.openbao.root_token, self.member_key]
 
 
-def kv_secrets(client: hvac.Client, stack: str) -> set[str]:
+def kv_secrets(client: hvac.Client, stack: str, image_tag: str | None = None) -> set[str]:
     """The generated and provided values a stack keeps in Vault (its layout says which keys those are; derived
-    ones are made of them or are plain hosts), read with an admin client."""
+    ones are made of them or are plain hosts), read with an admin client. `image_tag`: for a stack whose model
+    needs one (production)."""
     values: set[str] = set()
-    for secret in secret_layout(environment_for(stack)):
+    for secret in secret_layout(environment_for(stack, {"imageTag": image_tag} if image_tag else None)):
         names = {k.name for k in secret.keys if k.cls is not KeyClass.DERIVED}
         try:
             data = client.secrets.kv.v2.read_secret_version(

@@ -28,7 +28,9 @@ import pytest
 
 from dokploy_local.testing import LocalDokploy
 from tests.reliability import report
+from tests.reliability.harness import dokploy_logs, kv_secrets, leaks_in, pulumi_logs
 from tests.stacks.clone import LOCAL_PASSPHRASE
+from tests.support.leaks import secrets_in_export
 from tests.support.openbao import OpenBao, openbao_in
 from tests.support.pulumi_cli import REPO, PulumiCLI, copy_repo_program, pulumi_available
 from tests.support.registry import OciLayout, Registry, running_registry, skopeo_copy
@@ -224,9 +226,11 @@ def test_adopt_live_staging_then_production_is_protected(
     _stack(cli, "staging", {**common, "financeReport:imageTag": "sha-abc1234"}, adopt)
     staging_env = {**keys, "VAULT_TOKEN_FILE": str(tmp_path / "staging.token")}
     preview = cli.run("preview", "--stack", "staging", "--json", env=staging_env)
+    outputs = [preview.stdout + preview.stderr]
     ops = {s["urn"].rsplit("::", 1)[1]: s["op"] for s in json.loads(preview.stdout)["steps"]}
     assert not {n: op for n, op in ops.items() if op not in ("create", "same")}, ops
-    cli.run("up", "--stack", "staging", "--yes", "--skip-preview", env=staging_env)
+    up = cli.run("up", "--stack", "staging", "--yes", "--skip-preview", env=staging_env)
+    outputs.append(up.stdout + up.stderr)
     out = cli.outputs("staging")
     assert out["dokploy"]["compose_ids"] == ids["composes"]  # type: ignore[index]
     assert out["dokploy"]["domain_ids"] == ids["domains"]  # type: ignore[index]
@@ -255,7 +259,8 @@ def test_adopt_live_staging_then_production_is_protected(
         "REGISTRY_USERNAME": "reader",
         "REGISTRY_PASSWORD": "reader-secret",
     }
-    cli.run("up", "--stack", "production", "--yes", "--skip-preview", env=production_env)
+    up = cli.run("up", "--stack", "production", "--yes", "--skip-preview", env=production_env)
+    outputs.append(up.stdout + up.stderr)
     out = cli.outputs("production")
     assert out["dokploy"]["environment_id"] == ids["production"]  # type: ignore[index]
     assert all("@sha256:" in ref for ref in dict(out["images"]).values())  # type: ignore[call-overload]
@@ -266,11 +271,20 @@ def test_adopt_live_staging_then_production_is_protected(
     for stack, env in (("production", production_env), ("staging", staging_env)):
         refused = cli.run("destroy", "--stack", stack, "--yes", env=env, check=False)
         text = refused.stdout + refused.stderr
+        outputs.append(text)
         assert refused.returncode != 0 and "protected" in text, text[-3000:]
         urns = re.findall(r'resource "(urn:pulumi:[^"]+)"\s+cannot be deleted\s+because it is protected', text)
         assert urns, text[-3000:]
         said.append(f"{stack}: refused, {urns[0].rsplit('::', 1)[1]} is protected (nothing deleted)")
     assert live.snapshot() == before
+    secrets = {dokploy_server.api_key, vault.root_token, "reader-secret", "ci-secret"}
+    for stack, env, tag in (("production", production_env, RELEASE), ("staging", staging_env, "sha-abc1234")):
+        secrets |= kv_secrets(vault.client(), stack, tag) | {Path(env["VAULT_TOKEN_FILE"]).read_text().strip()}
+        export = cli.run("stack", "export", "--stack", stack, "--show-secrets", env=env).stdout
+        secrets |= secrets_in_export(json.loads(export))
+    places = {"state": cli.state_text(), "CLI output": "\n".join(outputs), "our logs": pulumi_logs(cli.home)}
+    leaks = leaks_in({**places, **dokploy_logs(dokploy_server.requests(), dokploy_server.data_dir)}, secrets)
+    assert not leaks, leaks
     report.record(
         report.Row(
             id="production-and-shared-projects-not-destroyable",
@@ -279,6 +293,7 @@ def test_adopt_live_staging_then_production_is_protected(
             result="pass",
             objects="unchanged / unchanged (Dokploy snapshot)",
             message=" / ".join(said),
+            leaks=f"0 of {len(secrets)} secrets",
             section="scenario",
         )
     )
