@@ -49,6 +49,16 @@ def record(row: Row) -> None:
     LEDGER[row.id] = row
 
 
+def scenario(
+    case_id: str, group: str, what: str, message: str, *, objects: str, runs: str = "1", leaks: str = "0",
+    result: str = "pass",
+) -> None:  # fmt: skip
+    """A scenario's row (`objects`: expected / found)."""
+    record(
+        Row(case_id, group, what, result, runs=runs, objects=objects, leaks=leaks, message=message, section="scenario")
+    )
+
+
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 

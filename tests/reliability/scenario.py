@@ -68,20 +68,8 @@ def record(
 ) -> None:
     """A scenario's RELIABILITY.md row (`objects`: expected / found); it fails (after recording) when a secret
     leaked."""
-    report.record(
-        report.Row(
-            id=case_id,
-            group=group,
-            input=what,
-            result="pass" if not leaks else "fail",
-            runs=runs,
-            objects=objects,
-            duplicates="0",
-            leaks=f"0 of {secrets} secrets" if not leaks else str(len(leaks)),
-            message=message,
-            section="scenario",
-        )
-    )
+    leaked, result = (f"0 of {secrets} secrets", "pass") if not leaks else (str(len(leaks)), "FAIL")
+    report.scenario(case_id, group, what, message, objects=objects, runs=runs, leaks=leaked, result=result)
     assert not leaks, leaks
 
 

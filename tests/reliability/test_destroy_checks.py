@@ -214,28 +214,8 @@ def _changed_by_hand(clone: Clone) -> None:
 
 
 def _record_scenario(case_id: str, what: str, message: str, objects: str) -> None:
-    report.record(
-        report.Row(
-            id=case_id,
-            group="blind spot",
-            input=what,
-            result="pass",
-            objects=objects,
-            message=message,
-            section="scenario",
-        )
-    )
+    report.scenario(case_id, "blind spot", what, message, objects=objects)
 
 
 def _record(case_id: str, what: str, line: str) -> None:
-    report.record(
-        report.Row(
-            id=case_id,
-            group="destroy",
-            input=what,
-            result="pass",
-            objects="unchanged / unchanged (state and server)",
-            message=line,
-            section="scenario",
-        )
-    )
+    report.scenario(case_id, "destroy", what, line, objects="unchanged / unchanged (state and server)")

@@ -20,7 +20,9 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,37 +112,38 @@ def pending_operations(s: PrStack) -> int:
     return len(deployment.get("pending_operations") or [])
 
 
-def test_sigkill_in_up_and_destroy_recovers_without_duplicates(tmp_path: Path, servers: Servers) -> None:
-    s = PrStack.new(tmp_path, servers, "pr-43")
-    left = _kill_when(s, "up")
-    said = s.recover()
-    assert left_behind(s.cli.workdir) == [], said
-    runs = s.converge()
-    found = s.delta()
-    assert pending_operations(s) == 0
-
-    left += _kill_when(s, "destroy")
-    said += s.recover()
-    assert left_behind(s.cli.workdir) == [], said
-    destroy_runs = s.destroy()
-    s.record(
-        "pulumi-killed-in-up-and-destroy",
-        "pulumi SIGKILLed at the first Dokploy write of up, then of destroy, of pr-43",
-        f"up {runs}, destroy {destroy_runs}, each after `python -m ops.recover`",
-        found,
-        f"{len(left)} engine process(es) the kills left running, stopped by ops.recover ({' / '.join(said)}); "
-        "no duplicate; no pending-operations warning afterwards; destroy left nothing",
-    )
+@dataclass(frozen=True)
+class KillPoints:
+    stack: str
+    up: dict[str, Any]  # _kill_when's arguments for the kill in `up`
+    destroy: dict[str, Any]  # and in `destroy`
+    deploy_ms: float | None  # how long a deploy takes on the server meanwhile (None: as it is)
+    what: str
 
 
-def test_sigkill_in_the_deploy_wait_and_mid_destroy_recovers(tmp_path: Path, servers: Servers) -> None:
-    """Later kill points: `up` killed while it waits for its deployment (the deploy already queued on Dokploy),
-    `destroy` killed after its third delete."""
-    s = PrStack.new(tmp_path, servers, "pr-45")
+KILLS = {
+    "pulumi-killed-in-up-and-destroy": KillPoints(
+        "pr-43", {}, {}, None, "pulumi SIGKILLed at the first Dokploy write of up, then of destroy, of pr-43"
+    ),
+    # Later points: `up` killed while it waits for its deployment (queued on Dokploy), destroy after 3 deletes.
+    "pulumi-killed-in-deploy-wait-and-mid-destroy": KillPoints(
+        "pr-45",
+        {"procedure": "compose.deploy"},
+        {"writes": 3},
+        3000,
+        "pulumi SIGKILLed while up waited for its queued deployment, then after the third delete of destroy, of pr-45",
+    ),
+}
+
+
+@pytest.mark.parametrize("case_id", list(KILLS))
+def test_sigkill_in_up_and_destroy_recovers_without_duplicates(case_id: str, tmp_path: Path, servers: Servers) -> None:
+    kill = KILLS[case_id]
+    s = PrStack.new(tmp_path, servers, kill.stack)
     duration = servers.dokploy.knobs()["deploy_duration_ms"]
-    servers.dokploy.set_knobs(deploy_duration_ms=3000)  # the wait lasts long enough to be killed in
+    servers.dokploy.set_knobs(deploy_duration_ms=kill.deploy_ms or duration)
     try:
-        left = _kill_when(s, "up", procedure="compose.deploy")
+        left = _kill_when(s, "up", **kill.up)
         said = s.recover()
         assert left_behind(s.cli.workdir) == [], said
         runs = s.converge()
@@ -148,14 +151,16 @@ def test_sigkill_in_the_deploy_wait_and_mid_destroy_recovers(tmp_path: Path, ser
         servers.dokploy.set_knobs(deploy_duration_ms=duration)
     found = s.delta()
     assert pending_operations(s) == 0
-    left += _kill_when(s, "destroy", writes=3)
+
+    left += _kill_when(s, "destroy", **kill.destroy)
     said += s.recover()
     assert left_behind(s.cli.workdir) == [], said
     destroy_runs = s.destroy()
     s.record(
-        "pulumi-killed-in-deploy-wait-and-mid-destroy",
-        "pulumi SIGKILLed while up waited for its queued deployment, then after the third delete of destroy, of pr-45",
+        case_id,
+        kill.what,
         f"up {runs}, destroy {destroy_runs}, each after `python -m ops.recover`",
         found,
-        f"{len(left)} engine process(es) left running, stopped by ops.recover; no duplicate; destroy left nothing",
+        f"{len(left)} engine process(es) the kills left running, stopped by ops.recover ({' / '.join(said)}); "
+        "no duplicate; no pending-operations warning afterwards; destroy left nothing",
     )

@@ -99,16 +99,12 @@ def test_local_servers_own_their_processes(clone: Clone) -> None:
     assert _servers(clone) == {"dokploy": [], "openbao": []}
     steps.append("port taken: start refused in one line, nothing started")
     del pid
-    report.record(
-        report.Row(
-            id="local-servers-own-their-processes",
-            group="local servers",
-            input="two starts at once; port changed; URL without scheme; port taken; then stop",
-            result="pass",
-            objects="1 server per data dir / 1; after stop 0 / 0",
-            message="; ".join(steps),
-            section="scenario",
-        )
+    report.scenario(
+        "local-servers-own-their-processes",
+        "local servers",
+        "two starts at once; port changed; URL without scheme; port taken; then stop",
+        "; ".join(steps),
+        objects="1 server per data dir / 1; after stop 0 / 0",
     )
 
 

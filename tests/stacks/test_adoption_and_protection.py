@@ -285,17 +285,13 @@ def test_adopt_live_staging_then_production_is_protected(
     places = {"state": cli.state_text(), "CLI output": "\n".join(outputs), "our logs": pulumi_logs(cli.home)}
     leaks = leaks_in({**places, **dokploy_logs(dokploy_server.requests(), dokploy_server.data_dir)}, secrets)
     assert not leaks, leaks
-    report.record(
-        report.Row(
-            id="production-and-shared-projects-not-destroyable",
-            group="protection",
-            input="`pulumi destroy` of production, then of staging (which owns the shared projects)",
-            result="pass",
-            objects="unchanged / unchanged (Dokploy snapshot)",
-            message=" / ".join(said),
-            leaks=f"0 of {len(secrets)} secrets",
-            section="scenario",
-        )
+    report.scenario(
+        "production-and-shared-projects-not-destroyable",
+        "protection",
+        "`pulumi destroy` of production, then of staging (which owns the shared projects)",
+        " / ".join(said),
+        objects="unchanged / unchanged (Dokploy snapshot)",
+        leaks=f"0 of {len(secrets)} secrets",
     )
     composes = {(v[0], v[1]) for v in before.values() if isinstance(v, tuple) and len(v) == 3}
     assert composes >= {
