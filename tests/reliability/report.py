@@ -19,7 +19,14 @@ edit by hand. Bad input: each case is one stack run that must fail before any ch
 traceback, no secret), the Dokploy server's request log showing no write and OpenBao's KV versions and
 token accessors unchanged. Scenarios: faults, crashes and parallel stacks, with the objects counted on the
 servers after the last run. `objects` is expected / found; `leaks` counts known secret values found
-(raw, base64, URL-encoded, JSON-escaped) in state, CLI output and the servers' logs.
+(raw, base64, URL-encoded, JSON-escaped) in state, CLI output, our logs and the local Dokploy's logs, out of
+every secret the scenario's stacks hold (the keys, what they generated in Vault, what their state keeps as
+secrets: derived values, minted tokens).
+
+A missing image is checked before any change for production (the `production-image-*` cases), whose
+images are never built. A PR's or staging's images are built and pushed by the same workflow run just
+before its `up` (`needs: images`), so they are not looked up again; a tag that was never pushed fails the
+deploy on Dokploy and then the smoke test.
 """
 
 COLUMNS = ("id", "group", "input", "result", "runs", "objects", "duplicates", "leaks", "message")
