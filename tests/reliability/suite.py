@@ -21,7 +21,13 @@ SCENARIOS = (
     "local-servers-own-their-processes",
     "faults-20pct-and-commit-then-drop",
     "faults-2s-latency-spikes",
+    "dokploy-restarted-mid-up-queue-lost",
+    "dokploy-restarted-mid-up-deploy-cancelled",
     "openbao-restarted-mid-up",
+    "openbao-sealed-mid-up",
+    "dokploy-restarted-mid-destroy",
+    "openbao-restarted-mid-destroy",
+    "openbao-sealed-mid-destroy",
     "pulumi-killed-in-up-and-destroy",
 )
 
