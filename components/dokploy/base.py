@@ -10,16 +10,13 @@ its own client from it and the environment.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ReadResult, ResourceProvider
+from pulumi.dynamic import CheckFailure, ConfigureRequest, DiffResult, ReadResult
 from pulumi.output import Unknown
 
 from components.dokploy.client import CONFIG_KEY, CONFIG_SERVER, CONFIG_URL, ENV_SERVER, DokployClient, resolve_settings
@@ -31,6 +28,7 @@ from components.dokploy.errors import (
     UncertainWriteError,
 )
 from components.dokploy.markers import marker_for
+from components.provider_errors import OneLineErrors
 
 try:  # the sentinel the engine uses for values not known yet during preview
     from pulumi.runtime.rpc import UNKNOWN
@@ -51,53 +49,11 @@ def is_unknown(value: Any) -> bool:
     return False
 
 
-# The provider methods the dynamic-provider host calls (its servicer wraps each in `_abort_with_traceback`).
-PROVIDER_METHODS = ("check", "diff", "create", "read", "update", "delete")
-HOST_FILE = os.path.join("pulumi", "dynamic", "__main__.py")
-
-
-def _host_context(frame: FrameType | None) -> Any:
-    """The gRPC context of the host's servicer call this provider method runs in, or None."""
-    while frame is not None:
-        context = frame.f_locals.get("context")
-        if frame.f_code.co_filename.endswith(HOST_FILE) and callable(getattr(context, "abort", None)):
-            return context
-        frame = frame.f_back
-    return None
-
-
-def report_as_line(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Our own errors reach the CLI as their one-line message; anything else (a bug) keeps its traceback.
-
-    The host (pulumi/dynamic/__main__.py) aborts the RPC with `traceback.format_exc()` for every exception
-    and offers no message-only path, so for a `DokployError` this RPC's `abort` is told to send the message
-    instead. Only this call's context changes; outside the host (unit tests) nothing does.
-    """
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except DokployError as exc:
-            context = _host_context(sys._getframe(1))
-            if context is not None:
-                abort, message = context.abort, str(exc)
-                context.abort = lambda code, _details: abort(code, message)
-            raise
-
-    return wrapper
-
-
-class DokployProvider(ResourceProvider):
+class DokployProvider(OneLineErrors):
     """Base class: config from `configure`, a fresh client per call."""
 
     serialize_as_secret_always = False  # nothing secret is captured: the pickle is a reference to the class
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for name in PROVIDER_METHODS:
-            if name in cls.__dict__:
-                setattr(cls, name, report_as_line(cls.__dict__[name]))
+    line_errors = (DokployError,)
 
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider process after unpickling; never serialized.

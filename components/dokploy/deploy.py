@@ -18,6 +18,11 @@ Every caller (ComposeDeployment, the stacks, scripts) goes through `deploy_and_w
   deploy while `compose.deploy` keeps answering 200. While no deployment has started, `deployment.queueList`
   (v0.30.x; skipped where it does not exist) says what is ahead, read instead of the deployment list at most every
   `QUEUE_EVERY` seconds; at the deadline the error names it.
+- **A vanished deployment.** The queue lives in Dokploy's memory: a restart loses the jobs waiting in it and cancels
+  the running one (`initCancelDeployments`). When a queue read lists no job of this compose (waiting or active) and
+  the deployment list read after it still shows no new deployment, the job is gone; it is deployed again once
+  (`REDEPLOYS`), then the wait stops with one line. Not after a lost `compose.deploy` answer (that deploy may still
+  be arriving). A deployment that ends `cancelled` fails with a line saying a restart does that.
 - **Errors.** 5xx and network errors while polling are retried until the deadline. A bare 401 for a key that
   worked earlier in this run (the client's `DokployKeyExhaustedError`) is retried for `AUTH_RETRY_SECONDS` of
   consecutive 401s (a restarting auth layer answers a short burst of them in the middle of a long wait), then
@@ -60,6 +65,7 @@ MAX_INTERVAL = 6.0  # 10 polls a minute on a long deploy once the ramp is over; 
 QUEUE_AFTER = 2.0  # seconds without a new deployment before the queue is read (a short wait costs no extra call)
 QUEUE_EVERY = 10.0  # at most one queue read per this many seconds (it takes the place of a deployment-list poll)
 REPORT_EVERY = 10.0
+REDEPLOYS = 1  # deploys sent again in one wait after the queue lost the job (a Dokploy restart)
 AUTH_RETRY_SECONDS = 30.0  # consecutive bare 401s while polling before the key is taken as gone
 
 Row = dict[str, Any]
@@ -81,9 +87,10 @@ def log_hint(row: Row) -> str:
 def failure(row: Row, compose_id: str) -> DeploymentFailedError:
     status = str(row.get("status"))
     extra = f"; error: {row['errorMessage']}" if row.get("errorMessage") else ""
+    why = " (in the Dokploy UI, or by a Dokploy restart while it ran)" if status == "cancelled" else ""
     return DeploymentFailedError(
-        f"deployment {row['deploymentId']} of compose {compose_id} ended with status '{status}'; {log_hint(row)}"
-        f"{extra}. The compose is saved; fix the cause and run `pulumi up` again to deploy again.",
+        f"deployment {row['deploymentId']} of compose {compose_id} ended with status '{status}'{why}; "
+        f"{log_hint(row)}{extra}. The compose is saved; fix the cause and run `pulumi up` again to deploy again.",
         deployment_id=str(row["deploymentId"]),
         status=status,
         log_path=row.get("logPath"),
@@ -134,6 +141,7 @@ class QueueView:
 
     position: int | None  # jobs ahead of ours (running ones included); None when ours is not listed
     ahead: list[str]
+    listed: bool = True  # some job of this compose is in the queue, waiting or running
 
     def describe(self) -> str:
         if not self.ahead:
@@ -167,7 +175,8 @@ def queue_view(jobs: list[Row], compose_id: str, now_ms: float) -> QueueView:
         )
     ]
     labels = [_job_label(j, now_ms) for j in ahead]
-    return QueueView(position=len(ahead) if ours else None, ahead=labels)
+    listed = any((j.get("data") or {}).get("composeId") == compose_id for j in jobs)
+    return QueueView(position=len(ahead) if ours else None, ahead=labels, listed=listed)
 
 
 class _Wait:
@@ -178,7 +187,9 @@ class _Wait:
         self.started = w.clock()
         self.deadline = self.started + timeout
         self.queue_supported = True
-        self.queue: QueueView | None = None
+        self.queue: QueueView | None = None  # the last queue read since our latest compose.deploy
+        self.redeploys = 0
+        self.title = ""
         self.queue_read_at = -QUEUE_EVERY
         self.last_error: str | None = None
         self.unauthorized_since: float | None = None  # first of the current run of bare 401s
@@ -261,26 +272,46 @@ def deploy_and_wait(
 ) -> Row:
     """Deploy (or follow this run's deployment already under way) and return its row once `done`."""
     wait = _Wait(c, compose_id, timeout_seconds, waiter or Waiter(), report or progress.info)
-    title = deploy_title(marker, run_hash)
+    wait.title = deploy_title(marker, run_hash)
     rows = deployments(c, compose_id)
     newest = rows[0] if rows else None
-    if newest and newest.get("title") == title and newest.get("status") in ("running", "done"):
+    if newest and newest.get("title") == wait.title and newest.get("status") in ("running", "done"):
         return _until_done(wait, row=newest)  # an earlier attempt of this very run (its title is intact until it ends)
     before = {str(r["deploymentId"]) for r in rows}
-    lost = False
+    lost = _send(wait)
+    return _until_done(wait, before=before, appear_by=_appear_by(wait, lost), lost=lost)
+
+
+def _send(wait: _Wait) -> bool:
+    """`compose.deploy` once; True when its answer was lost (it may or may not have been queued)."""
+    wait.queue = None  # what the queue said before this call says nothing about the job it queues
     try:
-        c.mutate("compose.deploy", {"composeId": compose_id, "title": title}, repeat_safe=False)
+        wait.c.mutate("compose.deploy", {"composeId": wait.compose_id, "title": wait.title}, repeat_safe=False)
     except UncertainWriteError:
-        lost = True
-    appear_by = min(wait.deadline, wait.w.clock() + wait.w.appear_grace) if lost else wait.deadline
-    return _until_done(wait, before=before, appear_by=appear_by, lost=lost)
+        return True
+    return False
+
+
+def _appear_by(wait: _Wait, lost: bool) -> float:
+    return min(wait.deadline, wait.w.clock() + wait.w.appear_grace) if lost else wait.deadline
+
+
+def _vanished(wait: _Wait) -> DokployError:
+    return DeploymentFailedError(
+        f"compose {wait.compose_id}: the deploy vanished from Dokploy's queue before it started, "
+        f"{wait.redeploys + 1} time(s) (Dokploy restarted?); the compose is saved: run `pulumi up` again to deploy",
+        deployment_id="",
+        status="vanished",
+        log_path=None,
+    )
 
 
 def _until_done(
     wait: _Wait, *, row: Row | None = None, before: set[str] | None = None, appear_by: float = 0, lost: bool = False
 ) -> Row:
     """Both phases on one ramp: until the first deployment whose id was not in `before` appears (never found by
-    title), then until it ends; the poll that finds it also gives its status."""
+    title), then until it ends; the poll that finds it also gives its status. A job the queue lost (listed by no
+    queue read, and no deployment in the list read after it) is deployed again, `REDEPLOYS` times."""
     ramp = wait.w.ramp()
     while True:
         if row is not None:
@@ -301,6 +332,18 @@ def _until_done(
             continue
         if row is None:
             new = [r for r in rows if str(r["deploymentId"]) not in (before or set())]
+            if not new and not lost and wait.queue is not None and not wait.queue.listed:
+                if wait.redeploys >= REDEPLOYS:
+                    raise _vanished(wait)
+                wait.redeploys += 1
+                wait.report(
+                    f"compose {wait.compose_id}: the deploy vanished from Dokploy's queue before it started "
+                    "(Dokploy restarted?); deploying again"
+                )
+                before = {str(r["deploymentId"]) for r in rows}
+                lost = _send(wait)
+                appear_by = _appear_by(wait, lost)
+                continue
             if not new:
                 wait.say(None, "queued", wait.queued_position())
                 continue

@@ -27,6 +27,7 @@ from components.vault.errors import (
     VaultNotFound,
     VaultPermissionDenied,
     VaultUnreachable,
+    sealed,
     translated,
 )
 
@@ -108,7 +109,7 @@ class VaultClient:
         if not body.get("initialized", False):
             raise VaultUnreachable(f"Vault at {self.address} is not initialised")
         if body.get("sealed", True):
-            raise VaultUnreachable(f"Vault at {self.address} is sealed; unseal it first")
+            raise VaultUnreachable(sealed(self.address))
 
     def lookup_self(self) -> dict[str, Any]:
         with translated(self.address, "look up its own token (auth/token/lookup-self)"):

@@ -44,6 +44,13 @@ class MissingProvidedKey(VaultNotFound):
     """A `provided` key (never invented by the program) is missing or empty."""
 
 
+def sealed(address: str) -> str:
+    return (
+        f"Vault at {address} is sealed; unseal it first (`bao operator unseal`; the local server: `make up`), "
+        "then run the command again"
+    )
+
+
 def _vault_reason(exc: BaseException) -> str:
     # hvac's str() is "<errors joined>, on <method> <url>"; keep the server's reason, drop the URL.
     errors = getattr(exc, "errors", None)
@@ -72,6 +79,8 @@ def translated(address: str, what: str) -> Iterator[None]:
     except hvac.exceptions.InvalidPath as exc:
         raise VaultNotFound(f"Vault at {address}: not found: {what} ({_vault_reason(exc)})") from None
     except (hvac.exceptions.VaultDown, hvac.exceptions.VaultNotInitialized) as exc:
+        if "sealed" in _vault_reason(exc):  # the server's state, not this call's: one line however many calls fail
+            raise VaultUnreachable(sealed(address)) from None
         raise VaultUnreachable(f"Vault at {address} is sealed or not initialised ({_vault_reason(exc)})") from None
     except hvac.exceptions.VaultError as exc:
         raise VaultError(f"Vault at {address}: {what} failed ({_vault_reason(exc)})") from None

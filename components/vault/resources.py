@@ -18,10 +18,10 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
+from components.provider_errors import OneLineErrors
 from components.vault.client import VaultClient, kv_display
 from components.vault.connection import VaultConnection
 from components.vault.ensure import new_salt, plan
@@ -74,7 +74,9 @@ def _kv_ensure(props: Mapping[str, Any], salt: str, old_fps: Mapping[str, str]) 
     }
 
 
-class KvSecretProvider(ResourceProvider):
+class KvSecretProvider(OneLineErrors):
+    line_errors = (VaultError,)
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
         path, prefix = news.get("path"), news.get("prefix")
@@ -160,7 +162,9 @@ def _token_client(props: Mapping[str, Any]) -> VaultClient:
     return VaultClient.for_token(str(props["token"]), VaultConnection.from_inputs(props.get("connection")))
 
 
-class ServiceTokenProvider(ResourceProvider):
+class ServiceTokenProvider(OneLineErrors):
+    line_errors = (VaultError,)
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = VaultClient.connect(VaultConnection.from_inputs(props.get("connection")))
         policies = sorted(props["policies"])

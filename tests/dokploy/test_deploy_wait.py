@@ -43,6 +43,7 @@ class FakeDokploy:
         self.unauthorized_from: int | None = None  # from this poll on: a bare 401 (the key's rate limit)
         self.unauthorized_polls: set[int] = set()  # poll numbers answered with a bare 401 (a burst)
         self.reports: list[str] = []
+        self.restarts: list[float] = []  # when the server restarts: queued jobs lost, running ones cancelled
 
     def waiter(self, first: float = 0.1) -> Waiter:
         def sleep(s: float) -> None:
@@ -57,6 +58,11 @@ class FakeDokploy:
         )  # fmt: skip
 
     def _advance(self) -> None:
+        while self.restarts and self.now >= self.restarts[0]:
+            self.restarts.pop(0)
+            self.jobs.clear()
+            for r in self.rows:
+                r["status"] = "cancelled" if r["status"] == "running" else r["status"]
         for when, title in list(self.jobs):
             if self.now >= when:
                 self.jobs.remove((when, title))
@@ -160,6 +166,7 @@ def test_a_long_wait_in_the_queue_then_a_long_deploy_stays_within_20_requests_a_
     fake.blocker = {"id": "9", "state": "active", "timestamp": 1, "data": {"composeId": "other", "titleLog": "x"}}
     run(fake)
     assert busiest_minute(fake.requests) <= 20 and len(fake.requests) > len(fake.polls)  # the queue was read
+    assert fake.deploys == 1  # a job still waiting in the queue is not taken for a lost one
 
 
 def test_progress_reports_id_status_elapsed_time_and_queue_position() -> None:
@@ -252,3 +259,40 @@ def test_a_lost_answer_with_no_deployment_is_not_repeated() -> None:
     with pytest.raises(UncertainWriteError, match="not sent again"):
         run(fake)
     assert fake.deploys == 1 and fake.now <= 11
+
+
+def test_a_deploy_the_queue_lost_in_a_dokploy_restart_is_sent_again_once() -> None:
+    fake = FakeDokploy(start_delay=20, duration=5)  # queued behind something else...
+    fake.restarts = [1.0]  # ...when Dokploy restarts: the queue, in its memory, is gone
+    row = run(fake)
+    assert row["status"] == "done" and fake.deploys == 2
+    assert any("vanished" in r and "deploying again" in r for r in fake.reports)
+    assert fake.now < 1 + 12 + 20 + 5 + MAX_INTERVAL  # noticed at the next queue read, not at the deadline
+
+
+def test_a_deploy_lost_again_after_its_redeploy_stops_with_one_line_long_before_the_deadline() -> None:
+    fake = FakeDokploy(start_delay=100, duration=5)
+    fake.restarts = [1.0, 15.0]
+    with pytest.raises(DeploymentFailedError) as info:
+        run(fake)
+    text = str(info.value)
+    assert "vanished from Dokploy's queue" in text and "Dokploy restarted?" in text and "pulumi up" in text
+    assert "\n" not in text and fake.deploys == 2 and fake.now < 60
+
+
+def test_a_lost_deploy_answer_is_not_sent_again_even_when_the_queue_does_not_list_it() -> None:
+    fake = FakeDokploy(start_delay=10_000)
+    fake.lose_answer = True
+    fake.restarts = [0.5]
+    with pytest.raises(UncertainWriteError, match="not sent again"):
+        run(fake)
+    assert fake.deploys == 1
+
+
+def test_a_deployment_cancelled_by_a_dokploy_restart_fails_with_a_line_that_says_so() -> None:
+    fake = FakeDokploy(start_delay=0.5, duration=30)
+    fake.restarts = [5.0]  # while it runs: Dokploy marks it cancelled at its next start
+    with pytest.raises(DeploymentFailedError) as info:
+        run(fake)
+    assert info.value.deployment_status == "cancelled" and "Dokploy restart" in str(info.value)
+    assert "pulumi up" in str(info.value) and fake.deploys == 1

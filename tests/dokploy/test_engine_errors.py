@@ -1,7 +1,7 @@
 """Issue 16: an error the Dokploy provider raises on purpose reaches the `pulumi` CLI as its one line.
 
 Pulumi's dynamic-provider host (pulumi/dynamic/__main__.py) reports every exception with its Python
-traceback; components/dokploy/base.py has our own errors (DokployError) reported as the message alone,
+traceback; components/provider_errors.py has our own errors (DokployError, VaultError) reported as the message alone,
 while a bug keeps its traceback.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.dokploy.base import HOST_FILE, report_as_line
 from components.dokploy.errors import DokployError
+from components.provider_errors import HOST_FILE, report_as_line
 from dokploy_local.testing import LocalDokploy
 from tests.dokploy.engine import COMPOSE_FILE, EngineRun, needs_pulumi
 
@@ -83,14 +83,26 @@ def host_call(method: Any) -> list[tuple[str, str]]:
 
 
 def test_a_bug_keeps_its_traceback_and_our_error_is_its_message() -> None:
-    @report_as_line
     def ours() -> None:
         raise DokployError("compose x was deleted; run `pulumi refresh`", procedure="compose.one")
 
-    @report_as_line
     def bug() -> None:
         raise KeyError("composeId")
 
+    ours, bug = report_as_line(ours, (DokployError,)), report_as_line(bug, (DokployError,))
     assert host_call(ours) == [("UNKNOWN", "compose x was deleted; run `pulumi refresh`")]
     [(code, details)] = host_call(bug)
     assert code == "UNKNOWN" and details.startswith(TRACEBACK) and details.endswith("KeyError: 'composeId'\n")
+
+
+def test_a_vault_providers_error_is_its_message_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.vault import resources
+    from components.vault.errors import VaultUnreachable, sealed
+
+    def connect(*_args: Any, **_kwargs: Any) -> Any:
+        raise VaultUnreachable(sealed("http://vault.example:8200"))
+
+    monkeypatch.setattr(resources.VaultClient, "connect", connect)
+    token, kv = resources.ServiceTokenProvider(), resources.KvSecretProvider()
+    for call in (lambda: token.create({"policies": []}), lambda: kv.delete("x", {"purge_on_delete": True})):
+        assert host_call(call) == [("UNKNOWN", sealed("http://vault.example:8200"))]

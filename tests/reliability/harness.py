@@ -85,6 +85,20 @@ class Servers:
         """Every object on the Dokploy server by `kind:id` (tests/stacks/clone.py `dokploy_snapshot`)."""
         return dokploy_snapshot(self.api)
 
+    def object_ids(self) -> dict[str, str]:
+        """Every environment, compose and domain the Dokploy server stores: id -> kind (for a compose its
+        composeStatus). Read from its database, read-only, so the API's fault knobs do not get in the way."""
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{self.dokploy.data_dir / 'dokploy.sqlite3'}?mode=ro", uri=True)
+        try:
+            found = {str(i): t for t in ("environment", "domain") for (i,) in db.execute(f"SELECT id FROM {t}")}  # noqa: S608
+            for i, data in db.execute("SELECT id, data FROM compose"):
+                found[str(i)] = str(json.loads(data).get("composeStatus"))
+        finally:
+            db.close()
+        return found
+
     # --- what changed -------------------------------------------------------------------------------
 
     def last_seq(self) -> int:

@@ -135,11 +135,30 @@ class PrStack:
                 return runs
         raise AssertionError(f"did not converge in 3 runs:\n{self.outputs[-1][-3000:]}")
 
+    def state_ids(self) -> set[str]:
+        deployment = self.cli.export(self.stack)["deployment"]
+        assert isinstance(deployment, dict)
+        return {str(r["id"]) for r in deployment.get("resources") or [] if r.get("id")}
+
+    def on_server(self) -> set[str]:
+        """The ids in the state of objects the Dokploy server still stores."""
+        ours = self.state_ids() & set(self.servers.object_ids())
+        assert ours, "no object of the state found on the server: a check against it would see nothing"
+        return ours
+
+    def dropped(self, ours: set[str]) -> set[str]:
+        """Of `ours`, what is still on the server but no longer in the state (a later destroy would leave it)."""
+        return (ours & set(self.servers.object_ids())) - self.state_ids()
+
     def destroy(self) -> int:
+        """`destroy` until it succeeds (at most 3 runs); after a failed run nothing was dropped (`dropped`)."""
+        ours = self.on_server()
         for runs in range(1, 4):
             if self.run("destroy").returncode == 0:
                 assert self.delta() == dict.fromkeys(KINDS, 0)
                 return runs
+            dropped = self.dropped(ours)
+            assert not dropped, f"destroy run {runs} dropped from state what is still on the server: {dropped}"
         raise AssertionError(f"destroy did not finish in 3 runs:\n{self.outputs[-1][-3000:]}")
 
     def recover(self) -> list[str]:
