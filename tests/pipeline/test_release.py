@@ -6,6 +6,8 @@ production.yml (the release tag): images verified, a saved plan, a reviewer's ap
 gate: the `production` identity is issued only when the reviewer approves, after reading the plan),
 `pulumi up --plan` of exactly that plan, smoke test. A plan changed after it was made is refused.
 drift.yml (schedule, from main): clean; a change made by hand on Dokploy opens one issue; clean again closes it.
+Last, a second change on main releases v0.0.2, whose production app answers 503: the smoke test fails and
+names v0.0.1, the release the production stack ran, and the command that deploys it again.
 
 The whole sequence is one flow (`release_flow`), started in the background as soon as the session's world
 is up, so it overlaps with the PR scenarios (they use the other Dokploy server). Each step records what a
