@@ -721,6 +721,14 @@ def commit_tag_pattern(stack: str) -> str | None:
     return None if pattern is None else str(pattern).replace("{pr_number}", str(pr_number))
 
 
+def pr_of_image_tag(tag: str) -> int | None:
+    """The PR number of a tag CI builds for a `pr-<N>` stack (`pr-<N>-<7 hex>`); None for any other tag."""
+    pattern = re.escape(str(_PER_KIND[Kind.PREVIEW]["commit_tag"]))
+    regex = pattern.replace(re.escape("{pr_number}"), "([1-9][0-9]*)").replace(re.escape("{sha7}"), "[0-9a-f]{7}")
+    m = re.fullmatch(regex, tag)
+    return int(m.group(1)) if m else None
+
+
 def owner_stacks() -> tuple[str, ...]:
     """The stacks that own the shared Dokploy projects by default (one per server: staging, or local)."""
     return tuple(k.value for k in (Kind.STAGING, Kind.PRODUCTION, Kind.LOCAL) if _PER_KIND[k]["owns_projects"])

@@ -255,6 +255,20 @@ def cmd_reap(a: argparse.Namespace) -> int:
             retire=retire,
         )
     gha.summary(report.markdown(dry_run=a.dry_run))
+    if a.stack is None:  # every PR stack was decided: the images job may prune the others' images
+        gha.set_outputs({"kept_prs": json.dumps(report.kept_prs())})
+    return 1 if report.failures else 0
+
+
+def cmd_reap_images(a: argparse.Namespace) -> int:
+    from ops import reap_images
+
+    kept = json.loads(a.kept_prs)  # the reap job's output: no list, nothing deleted
+    if not isinstance(kept, list) or not all(isinstance(n, int) for n in kept):
+        raise ConfigError(f"--kept-prs {a.kept_prs!r} is not a JSON list of PR numbers")
+    with _github() as gh:
+        report = reap_images.run(github=gh, kept=kept, ttl=timedelta(hours=a.ttl_hours), dry_run=a.dry_run)
+    gha.summary(report.markdown(dry_run=a.dry_run))
     return 1 if report.failures else 0
 
 
@@ -410,6 +424,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--dry-run", action="store_true")
     sp.add_argument("--delete-orphans", action="store_true")
     sp.add_argument("--stack", help="only this pr-<N> (the PR-close job); still reaped only if its PR is closed")
+
+    sp = add("reap-images", cmd_reap_images, "delete PR image versions past the TTL whose PR has no kept stack")
+    sp.add_argument("--ttl-hours", type=float, default=168.0)
+    sp.add_argument("--kept-prs", required=True, help="JSON list of PRs whose stack the reap job kept")
+    sp.add_argument("--dry-run", action="store_true")
 
     add("app-token", cmd_app_token, "mint the release GitHub App's installation token (staging's release job)")
     add("required-checks", cmd_required_checks, "the CI job names main's ruleset requires")

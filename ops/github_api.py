@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+from urllib.parse import quote
 
 import httpx
 from nacl import encoding, public
@@ -33,6 +34,7 @@ class GitHub:
     ) -> None:
         self.repository = repository
         self.bot_login = bot_login or os.environ.get("GITHUB_BOT_LOGIN") or DEFAULT_BOT_LOGIN
+        self._owner_kinds: dict[str, str] = {}  # package owner -> "orgs" | "users"
         self._http = httpx.Client(
             base_url=api_url or os.environ.get("GITHUB_API_URL", "https://api.github.com"),
             headers={
@@ -50,10 +52,12 @@ class GitHub:
     def __exit__(self, *exc: object) -> None:
         self._http.close()
 
-    def _paged(self, path: str, **params: str) -> list[dict]:
+    def _paged(self, path: str, *, absent_ok: bool = False, **params: str) -> list[dict]:
         out: list[dict] = []
-        for page in range(1, 51):  # 5,000 items is far beyond any PR thread we post in
+        for page in range(1, 51):  # 5,000 items: beyond any PR thread, and a package the reaper keeps pruned
             resp = self._http.get(path, params={**params, "per_page": "100", "page": str(page)})
+            if absent_ok and resp.status_code == 404 and page == 1:
+                return []
             resp.raise_for_status()
             batch = resp.json()
             out.extend(batch)
@@ -134,4 +138,23 @@ class GitHub:
         box = public.SealedBox(public.PublicKey(pk["key"].encode(), encoding.Base64Encoder))
         sealed = base64.b64encode(box.encrypt(value.encode())).decode()
         resp = self._http.put(f"{base}/{name}", json={"encrypted_value": sealed, "key_id": pk["key_id"]})
+        resp.raise_for_status()
+
+    # ---- PR image versions (GHCR, through the Packages API) ----------------------------------------
+    def _package(self, owner: str, package: str) -> str:
+        """`/orgs|users/<owner>/packages/container/<package>`: GitHub addresses a package by its owner's kind."""
+        if owner not in self._owner_kinds:
+            resp = self._http.get(f"/users/{quote(owner, safe='')}")
+            resp.raise_for_status()
+            self._owner_kinds[owner] = "orgs" if resp.json().get("type") == "Organization" else "users"
+        return f"/{self._owner_kinds[owner]}/{quote(owner, safe='')}/packages/container/{quote(package, safe='')}"
+
+    def package_versions(self, owner: str, package: str) -> list[dict]:
+        """Every version (one per manifest digest) with `metadata.container.tags` and `updated_at`; [] when
+        the package does not exist."""
+        return self._paged(f"{self._package(owner, package)}/versions", absent_ok=True)
+
+    def delete_package_version(self, owner: str, package: str, version_id: int) -> None:
+        """Delete one version (its manifest and every tag on it): the job's token needs `packages: write`."""
+        resp = self._http.delete(f"{self._package(owner, package)}/versions/{int(version_id)}")
         resp.raise_for_status()

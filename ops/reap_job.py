@@ -30,6 +30,12 @@ class Report:
     orphans_deleted: bool = False
     deleted: dict[str, list[str]] = field(default_factory=dict)  # stack -> what was deleted for it
 
+    def kept_prs(self) -> list[int]:
+        """The PRs whose stack outlives this run (kept, or a teardown that failed): their images stay too."""
+        return sorted(
+            d.pr_number for d in self.decisions if d.pr_number is not None and (not d.reap or d.stack in self.failures)
+        )
+
     def markdown(self, *, dry_run: bool) -> str:
         lines = ["## PR stack reaper" + (" (dry run)" if dry_run else ""), "", "| stack | action | reason |"]
         lines.append("| --- | --- | --- |")

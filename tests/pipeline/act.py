@@ -7,7 +7,7 @@ action in a workflow fails the tests until it has one. Secrets, variables and th
 act in files (`--secret-file`, `--var-file`, `--env-file`), never on its command line.
 
 `ActRun` is what a user reads off the Actions tab: each job's result (`success`, `failure`, `skipped`),
-each step's outcome, and the log.
+each step's outcome, the annotations (`::error::` and the like), each job's summary, and the log.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ class ActRun:
     log: str = ""
     seconds: float = 0.0
     dispatched: list[ActRun] = field(default_factory=list)  # workflow_dispatch runs this run started
+    annotations: list[tuple[str, str, str, str]] = field(default_factory=list)  # (job, step, level, message)
+    summaries: dict[str, str] = field(default_factory=dict)  # job id -> its steps' $GITHUB_STEP_SUMMARY, in order
 
     def ran(self) -> set[str]:
         return {j for j, r in self.jobs.items() if r != "skipped"}
@@ -153,6 +155,8 @@ def run_act(
 def parse(returncode: int, output: str, workflow: Path, started: float) -> ActRun:
     jobs: dict[str, str] = {}
     steps: dict[tuple[str, str], str] = {}
+    annotations: list[tuple[str, str, str, str]] = []
+    summaries: dict[str, str] = {}
     log: list[str] = []
     for line in output.splitlines():
         try:
@@ -168,12 +172,19 @@ def parse(returncode: int, output: str, workflow: Path, started: float) -> ActRu
             log.append(f"[{job}] {msg}")
         if "jobResult" in entry:
             jobs[job] = str(entry["jobResult"])
+        command = entry.get("command")
+        if command in ("error", "warning", "notice"):
+            annotations.append((job, str(entry.get("step", "")), str(command), str(entry.get("arg", ""))))
+        if command == "summary":
+            summaries[job] = summaries.get(job, "") + str(entry.get("content", ""))
         if "stepResult" in entry and entry.get("stage") == "Main":
             steps[(job, str(entry.get("step", "")))] = str(entry["stepResult"])
     # A job act never started (its `needs` failed) shows no result line: GitHub shows it as skipped.
     for job in yaml.safe_load(workflow.read_text()).get("jobs") or {}:
         jobs.setdefault(job, "skipped")
-    return ActRun("", returncode, jobs, steps, "\n".join(log), time.monotonic() - started)
+    run = ActRun("", returncode, jobs, steps, "\n".join(log), time.monotonic() - started)
+    run.annotations, run.summaries = annotations, summaries
+    return run
 
 
 def base_process_env(home: Path) -> dict[str, str]:

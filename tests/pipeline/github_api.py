@@ -16,6 +16,10 @@ each write was made as (the token decides it, as on GitHub), tags, and the reque
 - Artifacts: the upload-artifact stand-in posts a file (`/_artifacts/<run>/<name>`); `gh run download`
   lists `/repos/o/r/actions/runs/<run>/artifacts` and fetches a zip, as from GitHub. `tamper` (a test's
   hook) can rewrite an artifact as it is stored, as someone with write access to the storage could.
+- Packages (`/users/<owner>/packages/container/<package>/versions`): backed by the local registry (GHCR's
+  stand-in) read as GHCR's own backend would: one version per manifest digest with the tags pointing at it
+  and `updated_at` when a tag of it was last pushed; deleting a version deletes that manifest (and so every
+  tag on it) in the registry. Untagged manifests (an index's platform images) are not listed.
 - Approvals: an environment with required reviewers (`reviewers`) gets its OIDC token only when the
   test's reviewer callback approves the run, given the run's artifacts (the plan it reads). act runs the
   job regardless; the gate is where protection matters here, the environment's identity.
@@ -39,12 +43,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt as pyjwt
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.registry import Registry
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 BOT = "github-actions[bot]"
@@ -124,6 +130,7 @@ class State:
     tokens_issued: list[dict[str, Any]] = field(default_factory=list)  # OIDC claims, per request
     approvals: list[tuple[str, str, bool]] = field(default_factory=list)  # (run, environment, approved)
     dispatches: list[dict[str, Any]] = field(default_factory=list)  # workflow_dispatch requests, and by whom
+    package_deletions: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)  # (package, tags, by)
     requests: list[str] = field(default_factory=list)
 
     def pr_comments(self, number: int) -> list[dict[str, Any]]:
@@ -142,6 +149,9 @@ class GitHubStandIn:
         self.tamper: Callable[[str, str, bytes], bytes] | None = None
         self.apps: dict[str, tuple[str, str]] = {}  # app id -> (public key PEM, bot login)
         self.workflow_ids: dict[int, str] = {}  # the ids `gh workflow run` dispatches by -> workflow file
+        self.registry: Registry | None = None  # what the Packages API lists and deletes (attach_registry)
+        self.registry_user = ""
+        self._versions: dict[int, tuple[str, str]] = {}  # package version id -> (registry repository, digest)
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._lock = threading.Lock()
         self._next_id = 1000
@@ -167,6 +177,10 @@ class GitHubStandIn:
     def install_app(self, app_id: str, public_key_pem: str, login: str) -> None:
         """A GitHub App installed on the repository: its JWT (signed with its key) mints installation tokens."""
         self.apps[app_id] = (public_key_pem, login)
+
+    def attach_registry(self, registry: Registry, user: str) -> None:
+        """GHCR: the registry the Packages API answers from, and the registry user with pull and delete on it."""
+        self.registry, self.registry_user = registry, user
 
     def open_pull(self, number: int, pull: dict[str, Any]) -> None:
         self.state.pulls[number] = pull
@@ -320,12 +334,17 @@ class GitHubStandIn:
         self, method: str, path: str, query: dict[str, str], body: dict[str, Any], who: str, peer: int = 0
     ) -> tuple[int, Any]:
         repo = f"/repos/{self.repository}"
+        page, per = int(query.get("page", 1)), int(query.get("per_page", 30))
         if path == "/graphql":
             return self._graphql(body, who)
+        owner = self.repository.split("/")[0]
+        if path == f"/users/{owner}" and method == "GET":
+            return 200, _user(owner)
+        if m := re.fullmatch(rf"/users/{re.escape(owner)}/packages/container/([^/]+)/versions(?:/(\d+))?", path):
+            return self._package_versions(method, f"{owner}/{unquote(m[1])}", m[2], page, per, who)
         if not path.startswith(repo + "/"):
             return 404, {"message": f"Not Found (the GitHub stand-in serves {self.repository} only)"}
         rest = path[len(repo) :]
-        page, per = int(query.get("page", 1)), int(query.get("per_page", 30))
         if m := re.fullmatch(r"/issues/(\d+)/comments", rest):
             number = int(m[1])
             thread = self.state.comments.setdefault(number, [])
@@ -430,6 +449,44 @@ class GitHubStandIn:
                     zf.writestr(item["path"], bytes.fromhex(item["hex"]))
             return 200, buf.getvalue()
         return 404, {"message": f"Not Found (the GitHub stand-in does not serve {method} {rest})"}
+
+    def _package_versions(
+        self, method: str, repository: str, version: str | None, page: int, per: int, who: str
+    ) -> tuple[int, Any]:
+        registry, user = self.registry, self.registry_user
+        if registry is None:
+            return 404, {"message": "Package not found."}
+        if version is not None and method == "DELETE":
+            found = self._versions.get(int(version))
+            if found is None or found[0] != repository:
+                return 404, {"message": "Package version not found."}
+            gone = tuple(t for t in registry.tags(repository, user) if registry.digest(repository, t, user) == found[1])
+            registry.delete_manifest(repository, found[1], user)
+            del self._versions[int(version)]
+            self.state.package_deletions.append((repository.split("/", 1)[1], gone, who))
+            return 204, b""
+        if version is not None or method != "GET":
+            return 405, {"message": "the GitHub stand-in lists and deletes package versions only"}
+        by_digest: dict[str, list[str]] = {}
+        for tag in registry.tags(repository, user):
+            by_digest.setdefault(registry.digest(repository, tag, user), []).append(tag)
+        if not by_digest:
+            return 404, {"message": "Package not found."}
+        rows: list[dict[str, Any]] = []
+        for digest, tags in by_digest.items():
+            vid = next((i for i, v in self._versions.items() if v == (repository, digest)), None) or self._id()
+            self._versions[vid] = (repository, digest)
+            updated = max(registry.tag_pushed_at(repository, t) for t in tags)
+            rows.append(
+                {
+                    "id": vid,
+                    "name": digest,
+                    "updated_at": updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "metadata": {"package_type": "container", "container": {"tags": sorted(tags)}},
+                }
+            )
+        rows.sort(key=lambda r: str(r["updated_at"]), reverse=True)  # newest first, as GitHub lists them
+        return 200, rows[(page - 1) * per : page * per]
 
     def _graphql(self, body: dict[str, Any], who: str) -> tuple[int, Any]:
         """The two GraphQL calls `gh pr comment` makes: find the pull request, add a comment to it."""

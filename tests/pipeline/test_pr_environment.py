@@ -200,7 +200,7 @@ def test_the_reaper_removes_the_stack_of_a_pr_closed_without_its_close_run(deplo
 
     main = world.sha("main")
     reap = world.run("reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main")
-    assert reap.jobs == {"reap": "success"}, reap.explain()
+    assert reap.jobs == {"reap": "success", "images": "success"}, reap.explain()
     assert closed.environment() is None and "pr-9" not in world.stacks("preview")
     assert ("pr-9", "environments-admin") in world.github.state.deleted_environments
     assert kept.environment() is not None and "pr-10" in world.stacks("preview")

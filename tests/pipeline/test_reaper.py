@@ -18,7 +18,11 @@ import pytest
 
 from components.dokploy.markers import marker_for, tag_description
 from components.environment import PREVIEW_PROJECT
+from components.images import COMPONENTS, image_name
+from components.oci import ImageName
+from ops import stacks
 from tests.pipeline.act import ActRun
+from tests.pipeline.github_api import BOT
 from tests.pipeline.test_pr_environment import PullRequest, _deployed
 from tests.pipeline.world import PULUMI_PROJECT, World
 
@@ -70,18 +74,6 @@ def _reap(world: World, inputs: dict[str, Any] | None = None) -> ActRun:
     return world.run("reaper.yml", "workflow_dispatch", payload, sha=main, ref="refs/heads/main")
 
 
-def _summary(world: World, run: ActRun) -> str:
-    """The run's job summary (what the Actions tab shows under the run), as the reap step wrote it."""
-    for path in sorted((world.root / "runs" / run.run_id).rglob("*")):
-        if (
-            path.is_file()
-            and path.stat().st_size < 1_000_000
-            and "## PR stack reaper" in path.read_text(errors="replace")
-        ):
-            return path.read_text()
-    return ""
-
-
 def _ids(world: World) -> set[str]:
     out: set[str] = set()
     for env in world.composes(PREVIEW_PROJECT).values():
@@ -102,13 +94,13 @@ def test_orphans_are_reported_daily_and_deleted_when_asked_hand_made_objects_sta
     by_hand = _made_by_hand(world, "someone-trying-things")
 
     daily = _reap(world)
-    assert daily.jobs == {"reap": "success"}, daily.explain()
+    assert daily.jobs == {"reap": "success", "images": "success"}, daily.explain()
     assert {env_id, compose_id} <= _ids(world), "the daily run only reports orphans"
-    report = _summary(world, daily)
+    report = daily.summaries.get("reap", "")
     assert "marker stack `pr-31`: reported (run with delete-orphans to delete)" in report, report
 
     asked = _reap(world, {"delete-orphans": "true", "dry-run": "false", "stack": ""})
-    assert asked.jobs == {"reap": "success"}, asked.explain()
+    assert asked.jobs == {"reap": "success", "images": "success"}, asked.explain()
     left = _ids(world) | _environment_ids(world)
     assert env_id not in left and compose_id not in left, world.composes()
     assert by_hand in _environment_ids(world)  # no marker: not ours, never touched
@@ -131,16 +123,35 @@ def _kv(world: World, prefix: str) -> list[str]:
         return []
 
 
+def _pr_images(pr: PullRequest) -> list[str]:
+    """The image references a PR's environment runs at its head (the model's)."""
+    stack = stacks.pr_stack(pr.number)
+    env = stacks.environment(stack, stacks.image_tag(stack, pr.head))
+    return [env.image(c) for c in COMPONENTS]
+
+
+def _pr_package(component: str) -> str:
+    """`owner/name` of the GHCR package every PR pushes `component` to (the model's)."""
+    return ImageName.parse(image_name(stacks.environment(stacks.pr_stack(1)), component)).repository
+
+
 def test_an_open_pr_idle_past_the_ttl_is_reaped_and_a_fresher_one_is_kept(deploying_world: World) -> None:
-    """TTL (ops/reaper.py): an open PR's stack is reaped once idle longer than PR_STACK_TTL_HOURS since its
-    last update. Two real PR deploys at least GAP apart; the TTL, set for this run, falls between their ages."""
+    """TTL (ops/reaper.py, ops/reap_images.py): an open PR's stack is reaped once idle longer than
+    PR_STACK_TTL_HOURS since its last update, and with it its images in GHCR past that TTL. Two real PR
+    deploys at least GAP apart; the TTL, set for this run, falls between their ages. Release, `sha-*` and
+    `staging` tags pushed by hand into the PR package before both (so older than the TTL) stay."""
     world = deploying_world
+    package = _pr_package("backend")
+    by_hand = {tag: world.push_image(package, tag, f"by hand {tag}") for tag in ("v0.9.0", "sha-0123456", "staging")}
     old, fresh = PullRequest(world, 33), PullRequest(world, 34)
     for pr in (old, fresh):
         if pr is fresh:
             time.sleep(GAP.total_seconds())  # the two ages differ by more than GAP: the TTL's margin either side
         pr.push({f"docs/pr-{pr.number}.md": "change\n"}, "a change")
         _deployed(pr, pr.event("opened"))
+    stale, kept = _pr_images(old), _pr_images(fresh)
+    digests = {ref: world.pulled(ref) for ref in [*stale, *kept]}
+    assert all(digests.values()), digests
     first, second = _last_update(world, "pr-33"), _last_update(world, "pr-34")
     assert second - first > GAP, (first, second)
     assert _kv(world, "finance_report/pr-33") and _kv(world, "finance_report/pr-34")
@@ -151,8 +162,8 @@ def test_an_open_pr_idle_past_the_ttl_is_reaped_and_a_fresher_one_is_kept(deploy
     reap = world.run(
         "reaper.yml", "schedule", {"schedule": "23 3 * * *"}, sha=main, ref="refs/heads/main", variables=variables
     )
-    assert reap.jobs == {"reap": "success"}, reap.explain()
-    report = _summary(world, reap)
+    assert reap.jobs == {"reap": "success", "images": "success"}, reap.explain()
+    report = reap.summaries.get("reap", "")
     assert (
         "| `pr-33` | reap | PR #33 is open; idle" in report and "| `pr-34` | keep | PR #34 is open; idle" in report
     ), report
@@ -161,3 +172,18 @@ def test_an_open_pr_idle_past_the_ttl_is_reaped_and_a_fresher_one_is_kept(deploy
     assert ("pr-33", "environments-admin") in world.github.state.deleted_environments
     assert fresh.environment() is not None and "pr-34" in world.stacks("preview")
     assert _kv(world, "finance_report/pr-34") and "pr-34" in world.github.state.environments
+    # GHCR, read back from the registry itself: PR 33's images are gone from both packages, PR 34's and the
+    # hand-pushed release/sha/staging tags still pull the same digests; deleted with the job's own token.
+    assert [world.pulled(ref) for ref in stale] == [None, None], reap.summaries.get("images", "")
+    assert {ref: world.pulled(ref) for ref in kept} == {ref: digests[ref] for ref in kept}
+    assert {tag: world.image_digest(package, tag) for tag in by_hand} == by_hand
+    tag = stacks.image_tag("pr-33", old.head)
+    packages = {_pr_package(c).split("/", 1)[1] for c in COMPONENTS}
+    deleted = {(p, by) for p, tags, by in world.github.state.package_deletions if tag in tags}
+    assert deleted == {(p, BOT) for p in packages}, deleted
+    calls = [r.split("/packages/container/")[1] for r in world.github.state.requests if "/packages/container/" in r]
+    listed = {call.split("/")[0] for call in calls}
+    assert listed == packages  # the release packages are never even listed
+    images_report = reap.summaries.get("images", "")
+    assert "`v0.9.0` | keep | also tagged `v0.9.0` (not a PR image)" in images_report, images_report
+    assert "PR #34: its stack is kept" in images_report, images_report

@@ -6,6 +6,8 @@ production.yml (the release tag): images verified, a saved plan, a reviewer's ap
 gate: the `production` identity is issued only when the reviewer approves, after reading the plan),
 `pulumi up --plan` of exactly that plan, smoke test. A plan changed after it was made is refused.
 drift.yml (schedule, from main): clean; a change made by hand on Dokploy opens one issue; clean again closes it.
+Last, a second change on main releases v0.0.2, whose production app answers 503: the smoke test fails and
+names v0.0.1, the release the production stack ran, and the command that deploys it again.
 
 The whole sequence is one flow (`release_flow`), started in the background as soon as the session's world
 is up, so it overlaps with the PR scenarios (they use the other Dokploy server). Each step records what a
@@ -24,7 +26,7 @@ from ops import stacks
 from tests.pipeline.act import ActRun
 from tests.pipeline.events import push
 from tests.pipeline.github_api import RunContext
-from tests.pipeline.world import RELEASE_APP, World
+from tests.pipeline.world import RELEASE_APP, REPOSITORY, World
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.timeout(1800)]
 SCHEDULE = {"schedule": "41 5 * * *"}
@@ -34,9 +36,46 @@ def _images(env: dict[str, Any] | None) -> str:
     return "\n".join(str(c.get("composeFile") or "") for c in (env or {}).get("compose", []))
 
 
-def _production(world: World, sha: str, tag: str) -> ActRun:
+def _production(world: World, sha: str, tag: str, variables: dict[str, str] | None = None) -> ActRun:
     """production.yml for the push of the release tag."""
-    return world.run("production.yml", "push", push(f"refs/tags/{tag}", "0" * 40, sha), sha=sha, ref=f"refs/tags/{tag}")
+    event = push(f"refs/tags/{tag}", "0" * 40, sha)
+    return world.run("production.yml", "push", event, sha=sha, ref=f"refs/tags/{tag}", variables=variables)
+
+
+def _release(world: World, change: str) -> tuple[ActRun, str, str | None]:
+    """A change pushed to main and staging.yml for that push: (the run, the commit, the release tag it cut)."""
+    before = world.sha("main")
+    sha = world.commit("main", {f"docs/{change}.md": f"{change}\n"}, f"a change on main: {change}")
+    run = world.run("staging.yml", "push", push("refs/heads/main", before, sha), sha=sha, ref="refs/heads/main")
+    return run, sha, next((t for t in world.tags() if world.sha(f"refs/tags/{t}") == sha), None)
+
+
+def _running_release(world: World) -> str | None:
+    """The image tag of production's newest successful update, read from its backend's history files."""
+    history = world.root / "state" / "production" / ".pulumi" / "history"
+    for path in sorted(history.rglob("production-*.history.json"), reverse=True):  # named by time
+        entry = json.loads(path.read_text())
+        if entry.get("kind") == "update" and entry.get("result") == "succeeded":
+            return str(entry.get("config", {}).get("financeReport:imageTag"))
+    return None
+
+
+def _broken_release(world: World) -> dict[str, Any]:
+    """The next release, with production's app answering 503 once deployed (made broken only for this run,
+    so nothing after it sees a broken host). The smoke test waits one round (SMOKE_DEADLINE_SECONDS)."""
+    staging, sha, version = _release(world, "second-change")
+    out: dict[str, Any] = {"staging": staging, "version": version}
+    if version is None:
+        return out
+    out["running"] = _running_release(world)
+    host = stacks.environment("production", version).host
+    world.edge.app.broken.add(host)
+    try:
+        run = _production(world, sha, version, variables={"SMOKE_DEADLINE_SECONDS": "1"})
+    finally:
+        world.edge.app.broken.discard(host)
+    out |= {"run": run, "host": host, "hits": list(world.edge.app.hits)}
+    return out
 
 
 def _reviewer(seen: list[dict[str, Any]]) -> Any:
@@ -71,10 +110,8 @@ def _drift_issues(world: World) -> list[dict[str, Any]]:
 def release_flow(world: World) -> dict[str, Any]:
     out: dict[str, Any] = {}
     world.install_stacks()
-    before = world.sha("main")
-    sha = world.commit("main", {"docs/release-note.md": "a change on main\n"}, "a change on main")
+    staging_run, sha, version = _release(world, "release-note")
     tag = stacks.image_tag("staging", sha)
-    staging_run = world.run("staging.yml", "push", push("refs/heads/main", before, sha), sha=sha, ref="refs/heads/main")
     staging_model = stacks.environment("staging", tag)
     out["staging"] = {
         "run": staging_run,
@@ -86,7 +123,6 @@ def release_flow(world: World) -> dict[str, Any]:
         "refs_created": list(world.github.state.refs_created),
         "stacks": world.stacks("staging"),
     }
-    version = next((t for t in world.tags() if world.sha(f"refs/tags/{t}") == sha), None)
     out["version"] = version
     if staging_run.jobs.get("release") != "success" or version is None:
         return out
@@ -132,6 +168,7 @@ def release_flow(world: World) -> dict[str, Any]:
         ).raise_for_status()
     again = _drift(world)
     out["clean_again"] = {"run": again, "issues": [dict(i) for i in _drift_issues(world)]}
+    out["broken"] = _broken_release(world)  # last: production runs the broken release from here on
     return out
 
 
@@ -203,3 +240,30 @@ def test_drift_opens_one_issue_and_a_clean_check_closes_it(flow: dict[str, Any])
     (closed,) = again["issues"]
     assert closed["number"] == issue["number"] and closed["state"] == "closed", (closed, again["run"].explain())
     assert again["run"].jobs["issue"] == "success", again["run"].explain()
+
+
+def test_a_failed_production_smoke_test_names_the_previous_release_and_its_rollback(flow: dict[str, Any]) -> None:
+    """v0.0.1 runs in production; v0.0.2 deploys, but its app answers 503: the deploy job fails at the smoke
+    test, whose error and summary name v0.0.1 (read from the production stack by the plan job) and the
+    command that deploys it again."""
+    broken = flow["broken"]
+    assert broken["version"] == "v0.0.2", broken["staging"].explain()
+    run = broken["run"]
+    assert run.jobs == {"plan": "success", "deploy": "failure"}, run.explain()
+    deploy = {step: outcome for (job, step), outcome in run.steps.items() if job == "deploy"}
+    smoke = "smoke test (a failure names the previous release and the rollback)"
+    assert [step for step, outcome in deploy.items() if outcome == "failure"] == [smoke], deploy
+    assert deploy["pulumi up --plan (what was approved is what runs)"] == "success"
+    # `previous` is what the production stack last applied, as the plan job read it from the stack's history
+    assert broken["running"] == "v0.0.1"
+    plan = {step: outcome for (job, step), outcome in run.steps.items() if job == "plan"}
+    assert plan["the release production runs now (for the rollback hint)"] == "success", plan
+    assert "value=v0.0.1" in run.job_log("plan"), run.job_log("plan")[-4000:]
+    rollback = f"`gh workflow run production.yml --repo {REPOSITORY} --ref v0.0.1 -f version=v0.0.1`"
+    note = "Smoke test of production at v0.0.2 failed. The previously running release was v0.0.1. "
+    (error,) = [(step, msg) for job, step, level, msg in run.annotations if job == "deploy" and level == "error"]
+    assert error[0] == smoke and note in error[1] and error[1].endswith(rollback), error
+    summary = run.summaries.get("deploy", "")
+    assert "### Smoke test of `production`: unhealthy" in summary, summary
+    assert f"> [!CAUTION]\n> {note}" in summary and rollback in summary, summary
+    assert (broken["host"], "/api/health", 503) in broken["hits"]  # what the smoke test saw: the broken app

@@ -49,12 +49,13 @@ from tests.pipeline.edge import Edge, SimulatedApp
 from tests.pipeline.github_api import BOT, GITHUB_ISSUER, REPOSITORY_ID, GitHubStandIn, RunContext
 from tests.support.openbao import OpenBao
 from tests.support.pulumi_cli import PULUMI, REPO, TOOLS_BIN, VENV, pulumi_env
-from tests.support.registry import Registry, running_registry
+from tests.support.registry import OciLayout, Registry, running_registry, skopeo_copy
 
 PULUMI_PROJECT = "finance-report"
 ACTOR = "octo-dev"
 RELEASE_APP_ID = "4242"
 RELEASE_APP = "finance-report-release[bot]"
+GHCR_BACKEND = "ghcr-backend"  # the registry user the Packages API stand-in lists and deletes as
 # Dokploy keys as the repository admins would create them (docs/workflows.md "Identities").
 MEMBER_KEY = "preview-member-key"  # DOKPLOY_PREVIEW_API_KEY: a member limited to the preview project
 NO_ACCESS_KEY = "no-access-member-key"  # DOKPLOY_NO_ACCESS_API_KEY: a member of no project
@@ -398,6 +399,18 @@ class World:
         repo, _, tag = name.rpartition(":")
         return self.image_digest(repo, tag)
 
+    def push_image(self, image: str, tag: str, content: str) -> str:
+        """A one-layer image of `content` pushed as `image:tag` (a repository path, no registry) by the release
+        pusher, as someone pushing by hand would; returns its digest."""
+        with self._site_lock:  # one layout directory for every such push: they take turns
+            layout = OciLayout(self.root / "hand-pushed" / "oci")
+            descriptor = layout.image(content)
+            layout.name(tag, descriptor)
+            creds = f"release-pusher:{self.push_token}"
+            dest = f"docker://{self.registry.address}/{image}:{tag}"
+            skopeo_copy(f"oci:{layout.path}:{tag}", dest, creds, "--preserve-digests", home=self.root / "hand-pushed")
+        return str(descriptor["digest"])
+
     def image_digest(self, image: str, tag: str) -> str | None:
         admin = Credentials("admin", "admin-password")
         with RegistryClient(self.registry.address, credentials=admin) as client:
@@ -520,6 +533,8 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         ACTOR: (token, ("pull", "push")),
         "release-pusher": (push_token, ("pull", "push")),
         "admin": ("admin-password", ("pull",)),
+        # GitHub's own access behind the Packages API: its tokens are minted in-process, no job knows the password
+        GHCR_BACKEND: (secrets.token_hex(16), ("pull", "delete")),
     }
     with contextlib.ExitStack() as stack:
         dokploy = stack.enter_context(running_server(root / "dokploy", knobs={"deploy_duration_ms": 100}))
@@ -529,6 +544,7 @@ def started_world(root: Path, openbao: OpenBao) -> Iterator[World]:
         github = GitHubStandIn(REPOSITORY, origin).start()
         stack.callback(github.stop)
         github.add_token(token, BOT)
+        github.attach_registry(registry, GHCR_BACKEND)
         github.add_token("environments-token", "environments-admin")
         github.add_token("admin-token", "repository-admin")
         github.add_token("readonly-token", "repository-reader")

@@ -42,6 +42,12 @@ SERVICE = "test-registry"
 ISSUER = "test-token-issuer"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MANIFEST_TYPES = (
+    OCI_INDEX,
+    OCI_MANIFEST,
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
 
 
 def registry_binary() -> str | None:
@@ -177,7 +183,8 @@ class Registry:
         config = {
             "version": 0.1,
             "log": {"level": "warn"},
-            "storage": {"filesystem": {"rootdirectory": str(self.root / "storage")}},
+            # delete: GHCR deletes package versions (the Packages API stand-in calls `delete_manifest`)
+            "storage": {"filesystem": {"rootdirectory": str(self.root / "storage")}, "delete": {"enabled": True}},
             "http": {"addr": self.address, "secret": secrets.token_hex(16)},
             "auth": {
                 "token": {
@@ -202,6 +209,37 @@ class Registry:
                 pass
             time.sleep(0.1)
         raise RuntimeError("docker-registry did not answer within 15 s")
+
+    # ---- what the registry holds, as GHCR's own backend reads it (a token minted for `user`) ---------
+    def _headers(self, user: str, repository: str, actions: str) -> dict[str, str]:
+        token = self.tokens.issue(user, f"repository:{repository}:{actions}")
+        return {"Authorization": f"Bearer {token}", "Accept": ", ".join(MANIFEST_TYPES)}
+
+    def tags(self, repository: str, user: str) -> list[str]:
+        """The repository's tags ([] when nothing was ever pushed to it)."""
+        url = f"http://{self.address}/v2/{repository}/tags/list"
+        resp = httpx.get(url, headers=self._headers(user, repository, "pull"), timeout=30)
+        if resp.status_code == 404:
+            return []
+        resp.raise_for_status()
+        return sorted(resp.json().get("tags") or [])
+
+    def digest(self, repository: str, tag: str, user: str) -> str:
+        url = f"http://{self.address}/v2/{repository}/manifests/{tag}"
+        resp = httpx.head(url, headers=self._headers(user, repository, "pull"), timeout=30)
+        resp.raise_for_status()
+        return str(resp.headers["docker-content-digest"])
+
+    def delete_manifest(self, repository: str, digest: str, user: str) -> None:
+        """DELETE the manifest by digest: the registry untags every tag pointing at it."""
+        url = f"http://{self.address}/v2/{repository}/manifests/{digest}"
+        resp = httpx.delete(url, headers=self._headers(user, repository, "delete"), timeout=30)
+        resp.raise_for_status()
+
+    def tag_pushed_at(self, repository: str, tag: str) -> dt.datetime:
+        """When `tag` was last pushed: the storage writes the tag's link file then (no API says so)."""
+        link = self.root / "storage/docker/registry/v2/repositories" / repository / "_manifests/tags" / tag
+        return dt.datetime.fromtimestamp((link / "current" / "link").stat().st_mtime, dt.UTC)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -326,6 +326,20 @@ def test_commit_tag_pattern_per_stack(stack: str, pattern: str | None) -> None:
         assert environment_for(stack, {"imageTag": tag}).image_tag == tag
 
 
+@pytest.mark.parametrize(
+    ("tag", "number"),
+    [("pr-7-abc1234", 7), ("pr-120-0000000", 120), ("pr-0-abc1234", None), ("pr-7-abc123", None),
+     ("pr-7-ABC1234", None), ("pr-7-abc1234-x", None), ("v1.2.3", None), ("sha-abc1234", None), ("staging", None)],
+)  # fmt: skip
+def test_pr_of_image_tag_reads_back_what_a_pr_stack_builds(tag: str, number: int | None) -> None:
+    """The reaper finds PR images by this: exactly the tags `commit_tag_pattern` makes for `pr-<N>`."""
+    from components.environment import commit_tag_pattern, pr_of_image_tag
+
+    assert pr_of_image_tag(tag) == number
+    if number is not None:
+        assert str(commit_tag_pattern(f"pr-{number}")).format(sha7=tag[-7:]) == tag
+
+
 # Sites: where a stack's servers are decides its base domain's default and whether GitHub is managed.
 
 

@@ -77,6 +77,7 @@ EXPECTED_PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("production.yml", "plan"): {"contents": R, "id-token": W, "packages": R},
     ("production.yml", "deploy"): {"actions": R, "contents": R, "id-token": W, "packages": R},
     ("reaper.yml", "reap"): {"contents": R, "id-token": W, "pull-requests": W},  # W: the closed PR's comment
+    ("reaper.yml", "images"): {"contents": R, "packages": W},  # W: deletes PR image versions, nothing else
     ("drift.yml", "staging"): {"contents": R, "id-token": W},
     ("drift.yml", "production"): {"contents": R, "id-token": W, "packages": R},
     ("drift.yml", "issue"): {"contents": R, "issues": W},
@@ -127,6 +128,7 @@ EXPECTED_GROUPS = {
     ("production.yml", "plan"): ("stack-production", False),
     ("production.yml", "deploy"): ("stack-production", False),
     ("reaper.yml", "reap"): ("reaper", False),
+    ("reaper.yml", "images"): ("reaper", False),
     ("drift.yml", "staging"): ("drift-staging", False),
     ("drift.yml", "production"): ("drift-production", False),
     ("drift.yml", "issue"): ("drift-issue", False),
