@@ -2,7 +2,8 @@
 
 Only `/api/<procedure>` calls are recorded (not `/api/health`, not the control API). Queries (GET) count as
 reads and mutations (POST) as writes; calls that match no procedure count as `unmatched`. The logged input has
-every `password` and `env` value replaced by `***`: those are where Dokploy holds secrets, and a log keeps none. Both live in memory: a restart starts them afresh.
+every `password` and `env` value replaced by `***`: those are where Dokploy holds secrets, and a log keeps
+none. Both live in memory: a restart starts them afresh.
 """
 
 from __future__ import annotations
