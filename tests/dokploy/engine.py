@@ -39,7 +39,8 @@ class EngineRun:
     ):
         files = {}
         if copy_code:  # the provider code lives in the project itself, so a test can change it
-            for path in [REPO / "components" / "__init__.py", *sorted((REPO / "components" / "dokploy").glob("*.py"))]:
+            shared = [REPO / "components" / name for name in ("__init__.py", "provider_errors.py")]
+            for path in [*shared, *sorted((REPO / "components" / "dokploy").glob("*.py"))]:
                 files[str(path.relative_to(REPO))] = path.read_text()
         self.cli: PulumiCLI = make_project(tmp, program, files=files)
         self.cli.extra_env.update(DOKPLOY_DEPLOY_POLL_SECONDS="0.2", DOKPLOY_DEPLOY_APPEAR_GRACE_SECONDS="10")
