@@ -13,9 +13,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 ACTIONS = REPO / ".github" / "actions"
-# The verified pins, vendored so the check also runs on GitHub's runners; where ../shared is present
-# (this machine, .ci/run) the vendored copy must equal it.
-SHARED_PINS = REPO.parent / "shared" / "github-actions-pins.md"
+# The verified pins, vendored (the file says where they came from) so the check runs on any checkout.
 PINS = REPO / ".github" / "actions-pins.md"
 
 # Events whose runs execute code from a pull request (or act on one): nothing of staging or production
@@ -95,7 +93,7 @@ class Pin:
 @cache
 def pins() -> dict[str, Pin]:
     if not PINS.exists():
-        raise AssertionError(f"pins file missing: {PINS}; copy ../shared/github-actions-pins.md there")
+        raise AssertionError(f"pins file missing: {PINS}; restore it from git (it is the list of verified action pins)")
     rows = _PIN_ROW.findall(PINS.read_text())
     return {sha: Pin(action, tag, sha) for action, tag, sha in rows}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.model import ACTIONS, PINS, REPO, SHARED_PINS, WORKFLOWS, pins, uses_with_comments
+from tests.workflows.model import ACTIONS, REPO, WORKFLOWS, pins, uses_with_comments
 
 ACTIONLINT = REPO / ".tools" / "bin" / "actionlint"
 VENV_BIN = Path(sys.executable).parent
@@ -104,8 +104,3 @@ def test_pins_file_parses() -> None:
     table = pins()
     assert len(table) >= 10
     assert any(p.action == "actions/checkout" for p in table.values())
-
-
-@pytest.mark.skipif(not SHARED_PINS.exists(), reason="../shared is only beside the repository on our machines")
-def test_vendored_pins_equal_the_verified_list() -> None:
-    assert PINS.read_text() == SHARED_PINS.read_text()
