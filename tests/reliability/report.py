@@ -8,7 +8,6 @@ when the file's cases differ from the suite's.
 
 from __future__ import annotations
 
-import fcntl
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -117,8 +116,5 @@ def write(path: Path) -> None:
     from tests.reliability.suite import all_ids  # the suite's ids, in their order
 
     order = all_ids()
-    # Each test worker writes its own rows at its end: one at a time, each merging with what is there.
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        rows = {**parse(path), **LEDGER}
-        path.write_text(render([rows[i] for i in order if i in rows], order))
+    rows = {**parse(path), **LEDGER}
+    path.write_text(render([rows[i] for i in order if i in rows], order))

@@ -62,7 +62,7 @@ def _condition(name: str | None, servers: Servers) -> Iterator[dict[str, str]]:
         finally:
             admin.auth.token.revoke(token)
     elif name in ("registry-empty", "registry-unreleased"):
-        with _production_registry(servers, released=False, images=name == "registry-unreleased") as env:
+        with _production_registry(servers, images=name == "registry-unreleased") as env:
             yield env
     else:
         yield {}
@@ -73,7 +73,7 @@ PUSHER = ("ci", "ci-" + secrets.token_hex(8))
 
 
 @contextmanager
-def _production_registry(servers: Servers, *, released: bool, images: bool) -> Iterator[dict[str, str]]:
+def _production_registry(servers: Servers, *, images: bool) -> Iterator[dict[str, str]]:
     """A registry for production's image check: empty, or holding v1.0.0 images staging never released.
     Production's provided keys are put in Vault first (and removed after), so the image check is reached."""
     admin = servers.openbao.client()
