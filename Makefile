@@ -57,7 +57,7 @@ contract: export CONTRACT_DOKPLOY_URL = $(DOKPLOY_URL)
 contract: export CONTRACT_DOKPLOY_API_KEY = $(DOKPLOY_API_KEY)
 contract: export CONTRACT_DOKPLOY_MEMBER_KEY = $(DOKPLOY_MEMBER_KEY)
 contract: setup
-	@pytest tests/contract -q -rs -p no:randomly
+	@pytest tests/contract -q -rs -n 0 -p no:randomly
 
 up: setup
 	@bash scripts/up.sh $(STACK)

@@ -41,6 +41,10 @@ class OpenBaoError(RuntimeError):
     """One line: what failed and where (address or data dir)."""
 
 
+class PortTaken(OpenBaoError):
+    """The remembered port answers, but from a process that is not this data dir's server."""
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     address: str
@@ -154,10 +158,34 @@ def _health(address: str) -> dict[str, object] | None:
         return None
 
 
+def _listens_on(pid: int, port: int) -> bool | None:
+    """Whether pid holds the listening socket on loopback `port` (None where /proc cannot tell: not Linux)."""
+    inodes = set()
+    try:
+        with open("/proc/net/tcp") as fh:
+            for line in fh.readlines()[1:]:
+                f = line.split()
+                if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{f[9]}]")
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return None
+    held = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):  # an fd closed since the listing
+            held.add(os.readlink(fd))
+    return bool(inodes & held)
+
+
 def _wait_listening(address: str, pid: int, timeout: float, log: Path) -> None:
+    port = int(address_port(address))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _health(address) is not None:
+            # Another process's server on this port also answers: a restart must not adopt it (and then
+            # seal, write or delete in someone else's Vault). Ours is the one holding the socket.
+            if _listens_on(pid, port) is False:
+                raise PortTaken(f"port {port} is held by another process; {address} is not this data dir's server")
             return
         if not _pid_alive(pid):
             tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []

@@ -29,7 +29,11 @@ class OpenBao:
     address: str = ""
 
     def start(self) -> OpenBao:
-        info = openbao_server.start(self.data_dir, port=None if self.address else 0)
+        try:
+            info = openbao_server.start(self.data_dir, port=None if self.address else 0)
+        except openbao_server.PortTaken:
+            # Another test process's server took the port while this one was stopped: a fresh port, same data.
+            info = openbao_server.start(self.data_dir, port=0)
         self.address = info.address
         return self
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from components.vault import VaultClient, VaultConnection
 from ops import openbao_server
@@ -66,3 +69,13 @@ def test_cli_never_prints_the_token_or_unseal_key(running_openbao: OpenBao) -> N
     assert_no_leak(
         out + (running_openbao.data_dir / openbao_server.LOG_FILE).read_text(), secrets, "CLI output and server log"
     )
+
+
+def test_a_server_on_the_remembered_port_that_is_not_ours_is_refused(running_openbao: OpenBao, tmp_path: Path) -> None:
+    """A restart whose port another process took meanwhile must not adopt that server (and seal, write or
+    delete in it): the start fails naming the port, and the server there is untouched."""
+    port = int(openbao_server.address_port(running_openbao.address))
+    with pytest.raises(openbao_server.PortTaken, match=f"port {port} is held by another process"):
+        openbao_server.start(tmp_path / "other", port=port)
+    assert openbao_server.status(tmp_path / "other").pid is None  # its own server did not stay behind
+    assert running_openbao.client().sys.read_health_status(method="GET")["sealed"] is False
