@@ -122,8 +122,8 @@ class DeployQueue:
     def _work(self, server: str) -> None:
         while True:
             with self._cond:
-                while not self._pending.get(server) and not self._stopping.is_set():
-                    self._cond.wait()
+                while not self._stopping.is_set() and (not self._pending.get(server) or self._knobs.deploy_paused):
+                    self._cond.wait(0.05 if self._knobs.deploy_paused else None)  # a knob change does not notify
                 if self._stopping.is_set():
                     return
                 job = self._pending[server].popleft()

@@ -14,7 +14,8 @@ the control API), in this order, from one random generator (seeded by `seed` for
 5. `commit_drop_rate`: a mutation runs and commits, then the connection closes without an answer.
 
 `fault_procedures` limits 1 and 3-5 to the named procedures (empty: all). Deployment knobs:
-`deploy_duration_ms` (how long a job runs) and `deploy_outcome` (`done` or `error`). `registry_login_error`:
+`deploy_duration_ms` (how long a job runs), `deploy_outcome` (`done` or `error`) and `deploy_paused` (no queued job
+starts while it is set, as behind a hung build; the running one finishes). `registry_login_error`:
 the docker CLI stderr that `registry.create`/`update`/`testRegistry` fail with (docker login is not run here;
 without it every login succeeds). `dokploy_version`: what `settings.getDokployVersion` answers (default
 `v0.30.2`, the version the imitation was checked against; any string, to test a client's version policy).
@@ -56,6 +57,7 @@ class Knobs:
     seed: int | None = None
     deploy_duration_ms: float = 1000
     deploy_outcome: str = "done"
+    deploy_paused: bool = False
     registry_login_error: str | None = None
     dokploy_version: str = "v0.30.2"
     git_provider_ids: list[str] = field(default_factory=lambda: list(DEFAULT_GIT_PROVIDER_IDS))
@@ -111,6 +113,8 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
         elif name == "deploy_outcome":
             if value not in ("done", "error"):
                 raise KnobError("deploy_outcome must be 'done' or 'error'")
+        elif name == "deploy_paused" and not isinstance(value, bool):
+            raise KnobError("deploy_paused must be true or false")
         elif name == "registry_login_error" and value is not None and not isinstance(value, str):
             raise KnobError("registry_login_error must be a string or null")
         elif name == "dokploy_version" and not isinstance(value, str):
@@ -210,6 +214,10 @@ class KnobState:
     @property
     def deploy_outcome(self) -> str:
         return self.knobs.deploy_outcome
+
+    @property
+    def deploy_paused(self) -> bool:
+        return self.knobs.deploy_paused
 
     @property
     def registry_login_error(self) -> str | None:

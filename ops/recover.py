@@ -5,9 +5,13 @@
 1. Engine children left running by the dead CLI are stopped: a language host, dynamic provider or policy
    analyzer whose working directory is this project and whose `pulumi` parent is gone. (The language host
    does not watch its parent, so after a SIGKILL it keeps running forever.)
-2. A lock the dead CLI left (file backend: its pid is gone on this host) is cleared with `pulumi cancel`;
+2. A metadata sidecar the dead CLI tore (file backend): the bucket library writes `<object>.attrs` in place, so a
+   kill mid-write leaves it empty, and every later command on the stack fails with `failed to load checkpoint:
+   EOF`. A torn one is removed (the library reads a missing sidecar as defaults); the objects themselves are
+   written to a temporary name and renamed, so a kill never tears them.
+3. A lock the dead CLI left (file backend: its pid is gone on this host) is cleared with `pulumi cancel`;
    on another backend the line says to check no run is active and run `pulumi cancel --stack <stack>`.
-3. If the stack's state holds pending operations (the CLI died between starting and finishing a step),
+4. If the stack's state holds pending operations (the CLI died between starting and finishing a step),
    they are dropped (what `pulumi refresh --clear-pending-creates` does, without a refresh): our providers
    find an object a lost create did make by its marker on the next `up`, so nothing is duplicated; without
    this every later `up` warns about pending operations.
@@ -106,15 +110,43 @@ def pending_operations(stack: str, cwd: Path) -> int:
     return len((json.loads(res.output).get("deployment") or {}).get("pending_operations") or [])
 
 
-def stale_locks(stack: str, cwd: Path) -> list[Path]:
-    """Lock files of this stack in a file:// backend whose process is gone (same host)."""
+def _file_backend() -> Path | None:
+    """The directory of the file:// backend the CLI uses, or None for another backend."""
     url = os.environ.get("PULUMI_BACKEND_URL", "")
     if not url.startswith("file://"):
+        return None
+    return Path(url[len("file://") :].split("?", 1)[0]).expanduser() / ".pulumi"
+
+
+def _project(cwd: Path) -> str:
+    return (cwd / "Pulumi.yaml").read_text().split("name:", 1)[1].split()[0]
+
+
+def torn_sidecars(stack: str, cwd: Path) -> list[Path]:
+    """This stack's `.attrs` sidecars in a file:// backend that do not hold a JSON object (a kill mid-write)."""
+    root = _file_backend()
+    if root is None:
         return []
-    root = Path(url[len("file://") :].split("?", 1)[0]).expanduser()
-    project = (cwd / "Pulumi.yaml").read_text().split("name:", 1)[1].split()[0]
+    project = _project(cwd)
+    found = [*root.glob(f"**/{project}/{stack}.json*.attrs"), *root.glob(f"**/{project}/{stack}/**/*.attrs")]
+    torn = []
+    for sidecar in found:
+        try:
+            whole = isinstance(json.loads(sidecar.read_text()), dict)
+        except (OSError, ValueError):
+            whole = False
+        if not whole:
+            torn.append(sidecar)
+    return sorted(torn)
+
+
+def stale_locks(stack: str, cwd: Path) -> list[Path]:
+    """Lock files of this stack in a file:// backend whose process is gone (same host)."""
+    root = _file_backend()
+    if root is None:
+        return []
     stale = []
-    for lock in (root / ".pulumi" / "locks").glob(f"**/{project}/{stack}/*.json"):
+    for lock in (root / "locks").glob(f"**/{_project(cwd)}/{stack}/*.json"):
         try:
             info = json.loads(lock.read_text())
         except (OSError, ValueError):
@@ -149,6 +181,12 @@ def recover(stack: str, cwd: Path = REPO) -> list[str]:
     if left:
         stop(left)
         done.append(f"recover: stopped {len(left)} engine process(es) a killed pulumi left running")
+    torn = torn_sidecars(stack, cwd)
+    for sidecar in torn:
+        sidecar.unlink(missing_ok=True)
+    if torn:
+        names = ", ".join(p.name for p in torn)
+        done.append(f"recover: removed {len(torn)} metadata file(s) a killed pulumi left half-written ({names})")
     if stale_locks(stack, cwd):
         res = pulumi_cli.run("cancel", "--stack", stack, "--yes", cwd=cwd)
         if res.code != 0:

@@ -29,6 +29,7 @@ NEUTRAL = {
     "throttle_rps": 0,
     "fault_procedures": [],
     "deploy_outcome": "done",
+    "deploy_paused": False,
     "registry_login_error": None,
 }
 
@@ -197,3 +198,22 @@ def test_deploy_outcome(knobbed: LocalDokploy) -> None:
     assert (
         wait_for(lambda: compose_status(api, compose) in ("done", "error") and compose_status(api, compose)) == "error"
     )
+
+
+def test_deploy_paused_holds_queued_jobs_until_it_is_cleared(knobbed: LocalDokploy) -> None:
+    knobbed.set_knobs(deploy_paused=True, deploy_duration_ms=0)
+    api = Api.of(knobbed)
+    _, compose = api.project_with_compose()
+    api.ok("POST", "compose.deploy", composeId=compose["composeId"])
+    time.sleep(0.5)
+    (job,) = [j for j in api.ok("GET", "deployment.queueList") if j["data"]["composeId"] == compose["composeId"]]
+    assert job["state"] == "waiting" and compose_status(api, compose) != "done"
+    knobbed.set_knobs(deploy_paused=False)
+    assert wait_for(lambda: compose_status(api, compose) == "done")
+
+
+def test_deploy_paused_must_be_a_boolean(server: LocalDokploy) -> None:
+    response = httpx.post(
+        f"{server.url}/__local/knobs", json={"deploy_paused": "yes"}, headers={"x-api-key": server.api_key}
+    )
+    assert response.status_code == 400 and "deploy_paused must be true or false" in response.text
