@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from ops import procfs
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO / ".local" / "openbao"
 DEFAULT_PORT = 8300
@@ -160,21 +162,10 @@ def _health(address: str) -> dict[str, object] | None:
 
 def _listens_on(pid: int, port: int) -> bool | None:
     """Whether pid holds the listening socket on loopback `port` (None where /proc cannot tell: not Linux)."""
-    inodes = set()
-    try:
-        with open("/proc/net/tcp") as fh:
-            for line in fh.readlines()[1:]:
-                f = line.split()
-                if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                    inodes.add(f"socket:[{f[9]}]")
-        fds = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
+    held = procfs.open_files(pid)
+    if not procfs.available() or held is None:
         return None
-    held = set()
-    for fd in fds:
-        with contextlib.suppress(OSError):  # an fd closed since the listing
-            held.add(os.readlink(fd))
-    return bool(inodes & held)
+    return bool(procfs.socket_inodes(port, listening=True) & held)
 
 
 def _wait_listening(address: str, pid: int, timeout: float, log: Path) -> None:

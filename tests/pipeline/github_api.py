@@ -27,10 +27,8 @@ each write was made as (the token decides it, as on GitHub), tags, and the reque
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import re
 import subprocess
 import threading
@@ -50,6 +48,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ops import procfs
 from tests.support.registry import Registry
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -96,26 +95,8 @@ def _caller_job(port: int, variable: str = "GITHUB_JOB") -> str:
     A runner hands each job its own token request URL; act hands one to all jobs of a run, so the OIDC
     stand-in asks the kernel which process is calling (/proc/net/tcp -> socket inode -> /proc/<pid>/fd).
     """
-    inode = ""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as fh:
-            for line in fh.readlines()[1:]:
-                fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                    inode = fields[9]
-    if not inode:
-        return ""
-    target = f"socket:[{inode}]"
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if any(os.readlink(fd) == target for fd in (proc / "fd").iterdir()):
-                environ = (proc / "environ").read_bytes().split(b"\0")
-                for item in environ:
-                    if item.startswith(variable.encode() + b"="):
-                        return item.split(b"=", 1)[1].decode()
-    return ""
+    callers = procfs.holders(procfs.socket_inodes(port)) if port else []
+    return next((found for pid in callers if (found := procfs.environment_variable(pid, variable))), "")
 
 
 @dataclass
