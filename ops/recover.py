@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ops import pulumi_cli
 from ops.stacks import REPO
+from ops.state_store import BOOKKEEPING, FileStore, open_store
 
 ENGINE_CHILDREN = ("pulumi-language-", "pulumi-resource-", "pulumi-analyzer-")
 
@@ -113,9 +114,8 @@ def pending_operations(stack: str, cwd: Path) -> int:
 def _file_backend() -> Path | None:
     """The directory of the file:// backend the CLI uses, or None for another backend."""
     url = os.environ.get("PULUMI_BACKEND_URL", "")
-    if not url.startswith("file://"):
-        return None
-    return Path(url[len("file://") :].split("?", 1)[0]).expanduser() / ".pulumi"
+    store = open_store(url) if url.startswith("file://") else None
+    return store.root / BOOKKEEPING if isinstance(store, FileStore) else None
 
 
 def _project(cwd: Path) -> str:
