@@ -74,6 +74,7 @@ class DokployHTTPServer(ThreadingHTTPServer):
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: DokployHTTPServer
+    _unrecorded: tuple[dict[str, Any], float] | None = None  # the API call being answered, until it is logged
 
     def setup(self) -> None:
         super().setup()
@@ -94,6 +95,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, content_type: str | None, headers: tuple[tuple[str, str], ...] = ()
     ) -> None:
+        self._record(status)
         self.log_request(status)
         self.send_response_only(status)
         self.send_header("Date", self.date_time_string())
@@ -187,15 +189,23 @@ class RequestHandler(BaseHTTPRequestHandler):
             "outcome": "ok",
             "input": None,
         }
-        started = time.monotonic()
+        self._unrecorded = (entry, time.monotonic())
         try:
-            status = self._api_call(entry, procedure, query_string, raw)
-            entry["status"] = status
+            self._api_call(entry, procedure, query_string, raw)
         except _Dropped:
             self._drop()
         finally:
-            entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
-            self.server.app.log.record(entry)
+            self._record(None)  # no answer was sent (dropped, timed out, or a bug)
+
+    def _record(self, status: int | None) -> None:
+        """Log the API call being answered before its answer leaves: a client that reads the request log
+        right after the answer must find its call there."""
+        if self._unrecorded is None:
+            return
+        (entry, started), self._unrecorded = self._unrecorded, None
+        entry["status"] = status
+        entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
+        self.server.app.log.record(entry)
 
     def _api_call(self, entry: dict[str, Any], procedure: str | None, query_string: str, raw: bytes) -> int:
         app = self.server.app
