@@ -207,14 +207,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
         self.server.app.log.record(entry)
 
-    def _api_call(self, entry: dict[str, Any], procedure: str | None, query_string: str, raw: bytes) -> int:
+    def _api_call(self, entry: dict[str, Any], procedure: str | None, query_string: str, raw: bytes) -> None:
         app = self.server.app
         decision = app.knobs.decide(procedure, entry["kind"] == "write")
         if decision.fault == "throttle":
             entry["outcome"] = "throttled"
             retry = (("Retry-After", str(app.knobs.snapshot()["retry_after_seconds"])),)
             self._send(429, b"Too Many Requests", "text/plain; charset=utf-8", retry)
-            return 429
+            return
         if decision.latency_s:
             app.stopping.wait(decision.latency_s)
         if decision.fault == "error":
@@ -225,7 +225,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._send(500, dumps(error_body(error, procedure)), TRPC_JSON)
             else:
                 self._send(status, PROXY_PAGES.get(status, "Server Error").encode(), "text/plain; charset=utf-8")
-            return status
+            return
         if decision.fault == "drop":
             entry["outcome"] = "dropped"
             raise _Dropped
@@ -240,34 +240,36 @@ class RequestHandler(BaseHTTPRequestHandler):
         if media in ("application/json", "application/ld+json"):
             if len(raw) > BODY_LIMIT:
                 self._send(413, b"Body exceeded 1mb limit", None)
-                return 413
+                return
             text = raw.decode("utf-8", "replace")
             try:
                 body = json.loads(text, parse_constant=_reject_constant) if text else {}
             except ValueError:
                 self._send(400, b"Invalid JSON", None)
-                return 400
+                return
 
         if decision.fault == "unauthorized":
             entry["outcome"] = "unauthorized_burst"
             self._send(401, dumps(UNAUTHORIZED_BODY), NEXT_JSON)
-            return 401
+            return
         principal = app.authenticate(self.headers.get("x-api-key"))
         if principal is None:
             entry["outcome"] = "unauthorized"
             self._send(401, dumps(UNAUTHORIZED_BODY), NEXT_JSON)
-            return 401
+            return
         entry["principal"] = principal.role
 
         if procedure is None:
             if self.command == "HEAD":
                 self._send(204, b"", TRPC_JSON)
-                return 204
-            return self._error(entry, TrpcError("NOT_FOUND", "Not found"), None)
+                return
+            self._error(entry, TrpcError("NOT_FOUND", "Not found"), None)
+            return
         if entry["kind"] == "write":
             if not (content_type or "").startswith("application/json"):
                 message = f'Unsupported content-type "{content_type}' if content_type else "Missing content-type header"
-                return self._error(entry, TrpcError("UNSUPPORTED_MEDIA_TYPE", message), procedure)
+                self._error(entry, TrpcError("UNSUPPORTED_MEDIA_TYPE", message), procedure)
+                return
             raw_input = body if isinstance(body, dict) else {}  # `{...body}` of an array or a number is `{}`
         else:
             raw_input = {
@@ -291,12 +293,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise _Dropped
         entry["outcome"] = outcome
         self._send(status, payload, TRPC_JSON)
-        return status
 
-    def _error(self, entry: dict[str, Any], error: TrpcError, procedure: str | None) -> int:
+    def _error(self, entry: dict[str, Any], error: TrpcError, procedure: str | None) -> None:
         entry["outcome"] = "error"
         self._send(error.status, dumps(error_body(error, procedure)), TRPC_JSON)
-        return error.status
 
 
 def make_server(app: App, host: str, port: int, *, verbose: bool = False) -> DokployHTTPServer:

@@ -162,10 +162,8 @@ def _health(address: str) -> dict[str, object] | None:
 
 def _listens_on(pid: int, port: int) -> bool | None:
     """Whether pid holds the listening socket on loopback `port` (None where /proc cannot tell: not Linux)."""
-    held = procfs.open_files(pid)
-    if not procfs.available() or held is None:
-        return None
-    return bool(procfs.socket_inodes(port, listening=True) & held)
+    held = procfs.open_files(pid) if procfs.available() else None
+    return None if held is None else bool(procfs.socket_inodes(port, listening=True) & held)
 
 
 def _wait_listening(address: str, pid: int, timeout: float, log: Path) -> None:

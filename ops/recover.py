@@ -32,8 +32,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from components.environment import ConfigError
 from ops import pulumi_cli
 from ops.stacks import REPO
+from ops.state_locks import project_name
 from ops.state_store import BOOKKEEPING, FileStore, open_store
 
 ENGINE_CHILDREN = ("pulumi-language-", "pulumi-resource-", "pulumi-analyzer-")
@@ -118,16 +120,12 @@ def _file_backend() -> Path | None:
     return store.root / BOOKKEEPING if isinstance(store, FileStore) else None
 
 
-def _project(cwd: Path) -> str:
-    return (cwd / "Pulumi.yaml").read_text().split("name:", 1)[1].split()[0]
-
-
 def torn_sidecars(stack: str, cwd: Path) -> list[Path]:
     """This stack's `.attrs` sidecars in a file:// backend that do not hold a JSON object (a kill mid-write)."""
     root = _file_backend()
     if root is None:
         return []
-    project = _project(cwd)
+    project = project_name(cwd)
     found = [*root.glob(f"**/{project}/{stack}.json*.attrs"), *root.glob(f"**/{project}/{stack}/**/*.attrs")]
     torn = []
     for sidecar in found:
@@ -146,7 +144,7 @@ def stale_locks(stack: str, cwd: Path) -> list[Path]:
     if root is None:
         return []
     stale = []
-    for lock in (root / "locks").glob(f"**/{_project(cwd)}/{stack}/*.json"):
+    for lock in (root / "locks").glob(f"**/{project_name(cwd)}/{stack}/*.json"):
         try:
             info = json.loads(lock.read_text())
         except (OSError, ValueError):
@@ -207,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for line in recover(a.stack, a.cwd):
             print(line)
-    except RuntimeError as exc:
+    except (RuntimeError, ConfigError) as exc:
         print(str(exc))
         return 1
     return 0
